@@ -1,0 +1,1 @@
+"""The case domain: shops, accounts, complaints and appeals, with their rules."""

@@ -1,0 +1,51 @@
+"""Domain errors. Messages are English msgids; the portal translates them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it here."""
+    return message
+
+
+class DomainError(Exception):
+    """A rule of the domain refused an action; `code` is stable, `message` is for people."""
+
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the actor may not know that it exists."""
+
+    code = "not_found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    """The actor is known but lacks the permission for this action."""
+
+    code = "forbidden"
+    status = 403
+
+
+class InvalidInput(DomainError):
+    """Input broke a rule; `field` names the form field to show it next to."""
+
+    code = "invalid_input"
+    status = 422
+
+
+class Conflict(DomainError):
+    """The action clashes with the current state (a duplicate, or a concurrent change)."""
+
+    code = "conflict"
+    status = 409

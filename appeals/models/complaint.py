@@ -1,0 +1,108 @@
+"""Orders of a shop and the complaints filed against it on the platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from appeals.db import Base
+from appeals.models.account import Shop
+from appeals.columns import UTCDateTime, str_enum
+
+
+class ComplaintType(StrEnum):
+    """What the buyer complained about, as the platform records it."""
+
+    PRODUCT_QUALITY = "product_quality"
+    NOT_AS_DESCRIBED = "not_as_described"
+    NOT_RECEIVED = "not_received"
+    SERVICE_ATTITUDE = "service_attitude"
+    LATE_SHIPMENT = "late_shipment"
+    COUNTERFEIT = "counterfeit"
+    OTHER = "other"
+
+
+class ComplaintChannel(StrEnum):
+    """How the complaint reached the platform."""
+
+    ONLINE = "online"
+    HOTLINE = "hotline"
+    EMAIL = "email"
+
+
+class Order(Base):
+    """One order of a shop, as the platform's export describes it."""
+
+    __tablename__ = "shop_order"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "number", name="uq_shop_order_shop_number"),
+        # Lets complaints reference (shop, order) so an order of another shop cannot be cited.
+        UniqueConstraint("shop_id", "id", name="uq_shop_order_shop_id_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    buyer_ref: Mapped[str] = mapped_column(String(120), index=True)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    carrier: Mapped[str | None] = mapped_column(String(80))
+    tracking_number: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    shop: Mapped[Shop] = relationship()
+
+
+class Complaint(Base):
+    """A complaint against a shop, as recorded by the platform."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["shop_id", "order_id"],
+            ["shop_order.shop_id", "shop_order.id"],
+            name="fk_complaint_shop_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[ComplaintType] = mapped_column(str_enum(ComplaintType, "complaint_type"))
+    channel: Mapped[ComplaintChannel] = mapped_column(
+        str_enum(ComplaintChannel, "complaint_channel")
+    )
+    description: Mapped[str] = mapped_column(Text)
+    buyer_ref: Mapped[str] = mapped_column(String(120), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    appeal_deadline: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    penalty_points: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    shop: Mapped[Shop] = relationship()
+    order: Mapped[Order | None] = relationship(
+        primaryjoin="and_(Complaint.order_id == Order.id, Complaint.shop_id == Order.shop_id)",
+        foreign_keys=[order_id],
+        viewonly=True,
+    )

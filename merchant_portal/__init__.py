@@ -1,0 +1,63 @@
+"""Appeal Desk merchant portal: the web application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from appeals import passwords
+
+_PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
+_SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal: configuration, extensions, blueprints. No I/O beyond reading config."""
+    templates = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else _SOURCE_TEMPLATES
+    app = Flask(__name__, template_folder=str(templates), instance_relative_config=True)
+    from merchant_portal import config
+
+    config.load(app, test_config)
+    passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    logging.getLogger("merchant_portal").setLevel(logging.INFO)
+    return app
+
+
+def _register_extensions(app: Flask) -> None:
+    from merchant_portal import auth, database, i18n, security
+    from merchant_portal.extensions import babel, csrf, limiter, login_manager
+
+    database.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    auth.init_login(login_manager)
+    security.init_app(app)
+    i18n.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from merchant_portal import admin, auth, merchant, review
+    from merchant_portal.api import api
+    from merchant_portal.extensions import csrf
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(merchant.bp)
+    app.register_blueprint(review.bp, url_prefix="/review")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply.
+    csrf.exempt(api)
+    app.register_blueprint(api, url_prefix="/api/v1")
+
+
+def _register_cli(app: Flask) -> None:
+    from merchant_portal.cli import register
+
+    register(app)

@@ -1,0 +1,149 @@
+"""Platform administration: shops, users, password resets and disabling accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+
+from appeals import accounts
+from appeals.errors import DomainError
+from appeals.models import Shop, User
+from appeals.permissions import Permission, Role
+from merchant_portal.access import permission_required
+from merchant_portal.database import db
+from merchant_portal.forms import ActionForm, PasswordResetForm, ShopForm, UserForm
+
+bp = Blueprint("admin", __name__)
+
+
+def _shop_choices() -> list[tuple[int, str]]:
+    return [(shop.id, shop.name) for shop in db().scalars(select(Shop).order_by(Shop.name))]
+
+
+def _attach(form: FlaskForm, error: DomainError) -> None:
+    """Show a domain refusal next to the field it concerns (or above the form)."""
+    field = getattr(form, error.field or "", None) or getattr(form, "email", None)
+    message = gettext(error.message, **error.params)
+    if field is not None and error.field:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+@bp.get("/")
+@permission_required(Permission.ADMIN_USER_MANAGE)
+def index() -> ResponseReturnValue:
+    counts = dict(db().execute(select(User.role, func.count()).group_by(User.role)).all())
+    shops = db().scalar(select(func.count()).select_from(Shop))
+    return render_template("admin/index.html", role_counts=counts, shop_count=shops)
+
+
+@bp.route("/shops", methods=["GET", "POST"])
+@permission_required(Permission.ADMIN_SHOP_MANAGE)
+def shops() -> ResponseReturnValue:
+    form = ShopForm()
+    if form.validate_on_submit():
+        try:
+            shop = accounts.create_shop(db(), current_user, form.name.data)
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            db().commit()
+            flash(gettext("Shop %(name)s created.", name=shop.name), "success")
+            return redirect(url_for(".shops"))
+    listing = db().scalars(select(Shop).order_by(Shop.name)).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/shops.html", form=form, shops=listing), status
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@permission_required(Permission.ADMIN_USER_MANAGE)
+def users() -> ResponseReturnValue:
+    form = UserForm(_shop_choices())
+    if form.validate_on_submit():
+        try:
+            user = _create_user(form)
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            db().commit()
+            flash(gettext("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for(".users"))
+    listing = db().scalars(select(User).order_by(User.role, User.email)).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/users.html", form=form, users=listing), status
+
+
+def _create_user(form: UserForm) -> User:
+    shop = accounts.get_shop(db(), current_user, form.shop_id.data) if form.shop_id.data else None
+    return accounts.create_user(
+        db(),
+        current_user,
+        email=form.email.data,
+        role=Role(form.role.data),
+        password=form.password.data,
+        shop=shop,
+        display_name=form.display_name.data or "",
+    )
+
+
+@bp.get("/users/<int:user_id>")
+@permission_required(Permission.ADMIN_USER_MANAGE)
+def user(user_id: int) -> ResponseReturnValue:
+    return _user_page(accounts.get_user(db(), current_user, user_id))
+
+
+def _user_page(
+    target: User, reset_form: PasswordResetForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "admin/user.html",
+        user=target,
+        reset_form=reset_form or PasswordResetForm(formdata=None),
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.post("/users/<int:user_id>/password")
+@permission_required(Permission.ADMIN_USER_MANAGE)
+def reset_password(user_id: int) -> ResponseReturnValue:
+    target = accounts.get_user(db(), current_user, user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db(), current_user, target, form.password.data)
+        except DomainError as error:
+            form.password.errors = [*form.password.errors, gettext(error.message, **error.params)]
+        else:
+            db().commit()
+            flash(gettext("Password set. The user's sessions have been signed out."), "success")
+            return redirect(url_for(".user", user_id=target.id))
+    return _user_page(target, form, 422)
+
+
+@bp.post("/users/<int:user_id>/disable")
+@permission_required(Permission.ADMIN_USER_MANAGE)
+def disable(user_id: int) -> ResponseReturnValue:
+    return _set_disabled(user_id, True, gettext("Account disabled; its sessions have ended."))
+
+
+@bp.post("/users/<int:user_id>/enable")
+@permission_required(Permission.ADMIN_USER_MANAGE)
+def enable(user_id: int) -> ResponseReturnValue:
+    return _set_disabled(user_id, False, gettext("Account enabled."))
+
+
+def _set_disabled(user_id: int, disabled: bool, done: str) -> ResponseReturnValue:
+    target = accounts.get_user(db(), current_user, user_id)
+    try:
+        accounts.set_disabled(db(), current_user, target, disabled)
+    except DomainError as error:
+        flash(gettext(error.message, **error.params), "error")
+    else:
+        db().commit()
+        flash(done, "success")
+    return redirect(url_for(".user", user_id=target.id))

@@ -1,0 +1,114 @@
+"""Language and time zone of the viewer, and how dates, deadlines and labels are shown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import (
+    format_datetime,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+    lazy_gettext,
+)
+from flask_login import current_user
+
+from appeals.accounts import SUPPORTED_LOCALES
+from appeals.columns import utcnow
+from appeals.deadlines import DeadlineState, deadline_state
+from appeals.models import ComplaintChannel, ComplaintType
+from appeals.permissions import Role
+
+LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
+SESSION_LOCALE = "locale"
+
+ROLE_LABELS = {
+    Role.MERCHANT_OWNER: lazy_gettext("Merchant owner"),
+    Role.MERCHANT_STAFF: lazy_gettext("Merchant staff"),
+    Role.REVIEWER: lazy_gettext("Reviewer"),
+    Role.SENIOR_REVIEWER: lazy_gettext("Senior reviewer"),
+    Role.ADMIN: lazy_gettext("Platform admin"),
+}
+COMPLAINT_TYPE_LABELS = {
+    ComplaintType.PRODUCT_QUALITY: lazy_gettext("Product quality"),
+    ComplaintType.NOT_AS_DESCRIBED: lazy_gettext("Not as described"),
+    ComplaintType.NOT_RECEIVED: lazy_gettext("Not received"),
+    ComplaintType.SERVICE_ATTITUDE: lazy_gettext("Service attitude"),
+    ComplaintType.LATE_SHIPMENT: lazy_gettext("Late shipment"),
+    ComplaintType.COUNTERFEIT: lazy_gettext("Counterfeit"),
+    ComplaintType.OTHER: lazy_gettext("Other"),
+}
+CHANNEL_LABELS = {
+    ComplaintChannel.ONLINE: lazy_gettext("Online form"),
+    ComplaintChannel.HOTLINE: lazy_gettext("Hotline"),
+    ComplaintChannel.EMAIL: lazy_gettext("Email"),
+}
+DEADLINE_LABELS = {
+    DeadlineState.AMPLE: lazy_gettext("Plenty of time"),
+    DeadlineState.UNDER_5_DAYS: lazy_gettext("Under 5 days"),
+    DeadlineState.UNDER_24_HOURS: lazy_gettext("Under 24 hours"),
+    DeadlineState.PAST_DUE: lazy_gettext("Past due"),
+}
+
+
+def select_locale() -> str:
+    """The user's setting, then the header switcher's choice, then Accept-Language."""
+    if current_user.is_authenticated and current_user.locale:
+        return str(current_user.locale)
+    chosen = session.get(SESSION_LOCALE)
+    if chosen in SUPPORTED_LOCALES:
+        return str(chosen)
+    best = request.accept_languages.best_match(["zh_Hans_CN", "zh", "zh-CN", "en"])
+    if best and best.lower().startswith("zh"):
+        return "zh_Hans_CN"
+    return "en"
+
+
+def select_timezone() -> str:
+    """The user's time zone, or the platform default for visitors."""
+    if current_user.is_authenticated:
+        return str(current_user.time_zone)
+    return str(current_app.config["DEFAULT_TIME_ZONE"])
+
+
+def when(value: datetime | None, now: datetime | None = None) -> str:
+    """An absolute time in the viewer's zone with a relative hint: '2026-12-03 18:00 (in 2 days)'."""
+    if value is None:
+        return "—"
+    absolute = format_datetime(value, "yyyy-MM-dd HH:mm")
+    relative = format_timedelta(value - (now or utcnow()), threshold=1.1, add_direction=True)
+    return f"{absolute} ({relative})"
+
+
+def deadline(value: datetime) -> DeadlineState:
+    """The visible state of a deadline right now."""
+    return deadline_state(value, utcnow())
+
+
+def label(value: object) -> str:
+    """The translated label of a role, complaint type, channel or deadline state."""
+    for table in (ROLE_LABELS, COMPLAINT_TYPE_LABELS, CHANNEL_LABELS, DEADLINE_LABELS):
+        if value in table:
+            return str(table[value])  # type: ignore[index]
+    return str(value)
+
+
+def html_lang() -> str:
+    """The BCP 47 tag of the page's language, for <html lang>."""
+    locale = get_locale()
+    return "zh-Hans" if locale is not None and locale.language == "zh" else "en"
+
+
+def init_app(app: Flask) -> None:
+    """Expose the helpers to templates."""
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["deadline_state"] = deadline
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        tz_name=lambda: str(get_timezone()),
+        get_locale=get_locale,
+        html_lang=html_lang,
+    )

@@ -1,0 +1,128 @@
+"""Security headers, request ids, and friendly error pages that never show a traceback."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from appeals.errors import DomainError
+
+log = logging.getLogger("merchant_portal")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+# Titles and explanations for the error pages, as msgids translated at render time.
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your account does not have permission to see this page."),
+    404: ("Not found", "This page does not exist, or it belongs to another shop."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Changed by someone else", "Reload the page to see the latest version."),
+    413: ("Too large", "The upload is larger than the portal accepts. Send a smaller file."),
+    422: ("Cannot be processed", "Check what you entered and try again."),
+    429: ("Too many attempts", "Wait a few minutes, then try again."),
+    500: ("Something went wrong", "The error has been logged. Try again in a moment."),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the request id, the security headers and every error handler."""
+    app.before_request(_assign_request_id)
+    app.after_request(_add_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def request_id() -> str:
+    """The id of the current request, shown on error pages and written to the log."""
+    if "request_id" not in g:
+        g.request_id = secrets.token_hex(6)
+    return str(g.request_id)
+
+
+def _assign_request_id() -> None:
+    request_id()
+
+
+def _add_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["X-Request-Id"] = request_id()
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if "Cache-Control" not in headers and response.mimetype == "text/html":
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_error(status: int, message: str | None = None, **extra: Any) -> ResponseReturnValue:
+    """Render the friendly error page for a status, in the user's language."""
+    from merchant_portal.api.problems import problem, wants_problem
+
+    title, default = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    if wants_problem():
+        return problem(status, gettext(title), message or gettext(default), **extra)
+    try:
+        body = render_template(
+            "errors/error.html",
+            status=status,
+            title=gettext(title),
+            message=message or gettext(default),
+            request_id=request_id(),
+        )
+    except Exception:  # the page itself failed: answer plainly rather than not at all
+        log.exception("error page failed request_id=%s", request_id())
+        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{request_id()}</p>"
+    return body, status
+
+
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
+    log.info("csrf refused path=%r reason=%r", request.path, error.description)
+    return render_error(
+        400, gettext("This form has expired or was not sent from this site. Reload and try again.")
+    )
+
+
+def _domain_error(error: DomainError) -> ResponseReturnValue:
+    return render_error(error.status, gettext(error.message, **error.params), code=error.code)
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    if isinstance(error, InternalServerError) and error.original_exception is not None:
+        return _unexpected_error(error.original_exception)
+    return render_error(error.code or 500)
+
+
+def _unexpected_error(error: BaseException) -> ResponseReturnValue:
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    log.error("unhandled error request_id=%s path=%r", request_id(), request.path, exc_info=error)
+    from merchant_portal.database import rollback_quietly
+
+    rollback_quietly()
+    return render_error(500)

@@ -1,0 +1,40 @@
+"""The production server: gunicorn, with the app built in each worker after the fork."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class PortalServer(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application that builds the portal inside each worker."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from merchant_portal import create_app
+
+        return create_app()
+
+
+def run(*, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until interrupted."""
+    PortalServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "timeout": 120,
+            "graceful_timeout": 10,
+        }
+    ).run()
