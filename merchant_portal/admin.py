@@ -79,7 +79,7 @@ def users() -> ResponseReturnValue:
 
 
 def _create_user(form: UserForm) -> User:
-    shop = accounts.get_shop(db(), current_user, form.shop_id.data) if form.shop_id.data else None
+    shop = accounts.get_shop(db(), current_user, form.shop.data) if form.shop.data else None
     return accounts.create_user(
         db(),
         current_user,

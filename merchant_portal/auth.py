@@ -166,7 +166,7 @@ def change_password() -> ResponseReturnValue:
             )
         else:
             db().commit()
-            login_user(current_user)  # this browser stays signed in under the new id
+            login_user(current_user._get_current_object())  # this browser stays signed in
             flash(gettext("Password changed. Your other sessions have been signed out."), "success")
             return redirect("/account")
     return _account_page(422, password_form=form)

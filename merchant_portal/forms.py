@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from appeals import passwords
 from merchant_portal.i18n import LANGUAGE_NAMES, ROLE_LABELS
@@ -68,10 +68,10 @@ class ShopForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=80)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    shop_id = SelectField(_l("Shop"), coerce=int, validators=[Optional()])
+    shop = SelectField(_l("Shop"), coerce=int, validators=[Optional()])
     password = PasswordField(
         _l("Initial password"),
         validators=[DataRequired(), Length(min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH)],
@@ -82,7 +82,7 @@ class UserForm(FlaskForm):
     def __init__(self, shops: list[tuple[int, str]], *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = [(role.value, label) for role, label in ROLE_LABELS.items()]
-        self.shop_id.choices = [(0, _l("— none (platform staff) —")), *shops]
+        self.shop.choices = [(0, _l("— none (platform staff) —")), *shops]
 
 
 class PasswordResetForm(FlaskForm):

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from appeals.errors import DomainError
+from appeals.errors import N_, DomainError
 
 log = logging.getLogger("merchant_portal")
 
@@ -32,15 +32,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Titles and explanations for the error pages, as msgids translated at render time.
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    403: ("Not allowed", "Your account does not have permission to see this page."),
-    404: ("Not found", "This page does not exist, or it belongs to another shop."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    409: ("Changed by someone else", "Reload the page to see the latest version."),
-    413: ("Too large", "The upload is larger than the portal accepts. Send a smaller file."),
-    422: ("Cannot be processed", "Check what you entered and try again."),
-    429: ("Too many attempts", "Wait a few minutes, then try again."),
-    500: ("Something went wrong", "The error has been logged. Try again in a moment."),
+    400: (N_("Bad request"), N_("The request could not be understood. Go back and try again.")),
+    403: (N_("Not allowed"), N_("Your account does not have permission to see this page.")),
+    404: (N_("Not found"), N_("This page does not exist, or it belongs to another shop.")),
+    405: (N_("Not allowed"), N_("This address does not accept that kind of request.")),
+    409: (N_("Changed by someone else"), N_("Reload the page to see the latest version.")),
+    413: (N_("Too large"), N_("The upload is larger than the portal accepts. Send a smaller file.")),
+    422: (N_("Cannot be processed"), N_("Check what you entered and try again.")),
+    429: (N_("Too many attempts"), N_("Wait a few minutes, then try again.")),
+    500: (N_("Something went wrong"), N_("The error has been logged. Try again in a moment.")),
 }
 
 

@@ -1,7 +1,5 @@
 """API endpoints."""
 
-from __future__ import annotations
-
 from flask import current_app
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
@@ -23,8 +21,10 @@ class Me(BaseModel):
 
 
 @api.get("/me")
-@spec.validate(resp=SpecResponse(HTTP_200=Me, **problem_responses(401)), security=BEARER, tags=["account"])
-def me() -> ResponseReturnValue:
+@spec.validate(
+    resp=SpecResponse(HTTP_200=Me, **problem_responses(401)), security=BEARER, tags=["account"]
+)
+def me() -> Me:
     """The account that owns the token."""
     user = current_api_user()
     return Me(

@@ -1,0 +1,226 @@
+"""Shared fixtures: a real database per session (SQLite, or PostgreSQL when configured),
+a rolled-back transaction per test, the app bound to it, and helpers to act as a user."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from appeals import accounts, complaints, migrate
+from appeals.accounts import SYSTEM
+from appeals.db import make_engine, make_session_factory
+from appeals.models import Shop, User
+from appeals.permissions import Role
+from merchant_portal import create_app
+
+IN_CI = bool(os.environ.get("CI"))
+PASSWORD = "correct horse battery"
+SHOP_A_MARKER = "SECRET-OF-SHOP-A"
+SHOP_B_MARKER = "SECRET-OF-SHOP-B"
+# A PostgreSQL server to create throwaway databases on; unset means SQLite files.
+SERVER_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def require(ok: bool, why: str) -> None:
+    """Skip with a reason on a developer machine; fail loudly in CI, where nothing may skip."""
+    if not ok:
+        if IN_CI:
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if IN_CI and _skipped:
+        print(f"\nCI forbids skipped tests; {len(_skipped)} skipped: {_skipped[:5]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_report_header() -> str:
+    backend = "postgresql" if SERVER_URL else "sqlite"
+    return f"appeal-desk database profile: {backend}"
+
+
+@contextmanager
+def fresh_database(folder: Path) -> Iterator[str]:
+    """A URL of a new, empty database, dropped afterwards."""
+    if not SERVER_URL:
+        yield f"sqlite:///{folder / f'test-{secrets.token_hex(4)}.db'}"
+        return
+    name = f"appeal_test_{secrets.token_hex(5)}"
+    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    transaction = conn.begin()
+    yield conn
+    transaction.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    session = make_session_factory(connection)()
+    yield session
+    session.close()
+
+
+def make_config(tmp_path: Path, **extra: object) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-" + secrets.token_hex(8),
+        "DATA_DIR": tmp_path,
+        "PASSWORD_HASH_PROFILE": "cheapest",
+        "RATELIMIT_KEY_PREFIX": "test-" + secrets.token_hex(6),
+        "REDIS_URL": os.environ.get("PORTAL_TEST_REDIS_URL") or None,
+        **extra,
+    }
+
+
+class PortalClient(FlaskClient):
+    """A test client that, like a browser on this site, sends a same-origin Referer.
+
+    Requests go over https (PREFERRED_URL_SCHEME), where CSRF checks the Referer too.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.environ_base["HTTP_REFERER"] = "https://localhost/"
+
+
+@pytest.fixture
+def app(connection: Connection, tmp_path: Path) -> Flask:
+    app = create_app(make_config(tmp_path, DATABASE_BIND=connection))
+    app.test_client_class = PortalClient
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class World:
+    """Two shops with a user of every role, an order and a complaint in each shop."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.shop_a = accounts.create_shop(session, SYSTEM, "Shop A")
+        self.shop_b = accounts.create_shop(session, SYSTEM, "Shop B 乙店")
+        self.users: dict[str, User] = {}
+        for name, role, shop in [
+            ("owner_a", Role.MERCHANT_OWNER, self.shop_a),
+            ("staff_a", Role.MERCHANT_STAFF, self.shop_a),
+            ("owner_b", Role.MERCHANT_OWNER, self.shop_b),
+            ("reviewer", Role.REVIEWER, None),
+            ("senior", Role.SENIOR_REVIEWER, None),
+            ("admin", Role.ADMIN, None),
+        ]:
+            self.users[name] = accounts.create_user(
+                session, SYSTEM, email=f"{name}@test.example", role=role, password=PASSWORD,
+                shop=shop, time_zone="Asia/Shanghai",
+            )
+        self.tokens: dict[str, tuple[int, str]] = {}
+        for name, user in self.users.items():
+            token, secret = accounts.create_api_token(session, user, f"{name} token")
+            self.tokens[name] = (token.id, secret)
+        self.order_a, self.complaint_a = self._case(self.shop_a, "A", SHOP_A_MARKER)
+        self.order_b, self.complaint_b = self._case(self.shop_b, "B", SHOP_B_MARKER)
+
+    def _case(self, shop: Shop, tag: str, marker: str):  # type: ignore[no-untyped-def]
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from appeals.columns import utcnow
+        from appeals.models import ComplaintChannel, ComplaintType
+
+        order = complaints.record_order(
+            self.session, shop, number=f"ORDER-{tag}-1", buyer_ref=f"buyer-{marker}",
+            items=[{"name": marker, "quantity": 1, "unit_price": "10.00"}],
+            total_amount=Decimal("10.00"),
+        )
+        complaint = complaints.record_complaint(
+            self.session, shop, external_id=f"CP-{tag}-1", type=ComplaintType.NOT_RECEIVED,
+            channel=ComplaintChannel.ONLINE, description=f"complaint {marker}",
+            buyer_ref=f"buyer-{marker}", received_at=utcnow() - timedelta(days=1), order=order,
+        )
+        return order, complaint
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    with app.app_context():
+        from merchant_portal.database import db
+
+        session = db()
+        built = World(session)
+        session.commit()
+        return built
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    html = client.get(page, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_INPUT.search(html)
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form."""
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, object], page: str = "/account"):  # type: ignore[no-untyped-def]
+    """Post a form with the session's CSRF token, as the browser would."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, page)})

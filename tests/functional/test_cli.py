@@ -1,0 +1,58 @@
+"""The operator commands, run as an operator would run them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tests.conftest import World
+
+
+def run(app: Flask, *args: str):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_create_shop_user_and_token_then_use_the_token(app: Flask, world: World) -> None:
+    assert run(app, "create-shop", "成都火锅 Chengdu Hotpot").exit_code == 0
+    result = run(
+        app, "create-user", "chef@example.com", "--role", "merchant_owner",
+        "--shop", "成都火锅 Chengdu Hotpot", "--password", "spicy broth 2026",
+    )
+    assert result.exit_code == 0, result.output
+    result = run(app, "create-token", "chef@example.com")
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.get_json()["shop_name"] == "成都火锅 Chengdu Hotpot"
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(app: Flask, world: World) -> None:
+    result = run(app, "create-user", "x@example.com", "--role", "merchant_staff", "--password", "long enough pw")
+    assert result.exit_code != 0
+    assert "Merchant accounts belong to a shop" in result.output
+    result = run(app, "create-user", "x@example.com", "--role", "reviewer", "--shop", "No Such", "--password", "long enough pw")
+    assert "No shop is called No Such" in result.output
+    result = run(app, "create-shop", "Shop A")
+    assert result.exit_code != 0 and "already exists" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_reset_password_and_disable_user(app: Flask, world: World) -> None:
+    assert run(app, "reset-password", "staff_a@test.example", "--password", "fresh secret 1").exit_code == 0
+    result = run(app, "disable-user", "staff_a@test.example")
+    assert result.exit_code == 0 and "disabled" in result.output
+
+
+def test_init_db_and_demo_on_an_empty_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from merchant_portal import create_app
+    from tests.conftest import fresh_database, make_config
+
+    with fresh_database(tmp_path) as url:
+        app = create_app(make_config(tmp_path, DATABASE_URL=url))
+        assert run(app, "init-db").exit_code == 0
+        result = run(app, "demo", "--if-empty")
+        assert result.exit_code == 0, result.output
+        for role in ("merchant_owner", "merchant_staff", "reviewer", "senior_reviewer", "admin"):
+            assert role in result.output
+        again = run(app, "demo", "--if-empty")
+        assert "already present" in again.output
+        app.config["DATABASE_ENGINE"].dispose()

@@ -1,0 +1,97 @@
+"""Every route of the portal with the answer each principal must get.
+
+A route that is not listed here fails test_every_route_is_in_the_matrix: adding a
+route means deciding, here, who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.conftest import World
+
+PRINCIPALS = ["anonymous", "owner_a", "staff_a", "owner_b", "reviewer", "senior", "admin"]
+LOGIN = 302  # anonymous visitors are sent to the login page
+
+
+def expect(default: int, **by_principal: int) -> dict[str, int]:
+    table = dict.fromkeys(PRINCIPALS, default)
+    table.update(by_principal)
+    return table
+
+
+def merchants_of_a(ok: int) -> dict[str, int]:
+    """Shop A's users succeed, shop B's user gets 404, platform staff 403."""
+    return expect(403, anonymous=LOGIN, owner_a=ok, staff_a=ok, owner_b=404)
+
+
+def only(roles: tuple[str, ...], ok: int) -> dict[str, int]:
+    return expect(403, anonymous=LOGIN, **dict.fromkeys(roles, ok))
+
+
+def signed_in(ok: int) -> dict[str, int]:
+    return expect(ok, anonymous=LOGIN)
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    url: Callable[[World], str]
+    expected: dict[str, int]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+ADMINS = ("admin",)
+REVIEWERS = ("reviewer", "senior")
+
+ROUTES = [
+    Route("auth.home", "GET", lambda w: "/", expect(302)),
+    Route("auth.login", "GET", lambda w: "/login", expect(302, anonymous=200)),
+    Route("auth.login", "POST", lambda w: "/login", expect(302, anonymous=422)),
+    Route("auth.logout", "POST", lambda w: "/logout", expect(302)),
+    Route("auth.language", "POST", lambda w: "/language", expect(302), {"locale": "en"}),
+    Route("auth.account", "GET", lambda w: "/account", signed_in(200)),
+    Route("auth.preferences", "POST", lambda w: "/account/preferences", signed_in(422)),
+    Route("auth.change_password", "POST", lambda w: "/account/password", signed_in(422)),
+    Route("auth.create_token", "POST", lambda w: "/account/tokens", signed_in(422)),
+    Route(
+        "auth.revoke_token",
+        "POST",
+        lambda w: f"/account/tokens/{w.tokens['owner_a'][0]}/revoke",
+        expect(404, anonymous=LOGIN, owner_a=302),
+    ),
+    Route("merchant.inbox", "GET", lambda w: "/inbox", only(("owner_a", "staff_a", "owner_b"), 200)),
+    Route(
+        "merchant.complaint", "GET", lambda w: f"/complaints/{w.complaint_a.id}", merchants_of_a(200)
+    ),
+    Route("merchant.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
+    Route("review.queue", "GET", lambda w: "/review/", only(REVIEWERS, 200)),
+    Route("admin.index", "GET", lambda w: "/admin/", only(ADMINS, 200)),
+    Route("admin.shops", "GET", lambda w: "/admin/shops", only(ADMINS, 200)),
+    Route("admin.shops", "POST", lambda w: "/admin/shops", only(ADMINS, 422)),
+    Route("admin.users", "GET", lambda w: "/admin/users", only(ADMINS, 200)),
+    Route("admin.users", "POST", lambda w: "/admin/users", only(ADMINS, 422)),
+    Route("admin.user", "GET", lambda w: f"/admin/users/{w.users['staff_a'].id}", only(ADMINS, 200)),
+    Route(
+        "admin.reset_password",
+        "POST",
+        lambda w: f"/admin/users/{w.users['staff_a'].id}/password",
+        only(ADMINS, 422),
+    ),
+    Route(
+        "admin.disable",
+        "POST",
+        lambda w: f"/admin/users/{w.users['staff_a'].id}/disable",
+        only(ADMINS, 302),
+    ),
+    Route(
+        "admin.enable",
+        "POST",
+        lambda w: f"/admin/users/{w.users['staff_a'].id}/enable",
+        only(ADMINS, 302),
+    ),
+    Route("api.me", "GET", lambda w: "/api/v1/me", expect(200, anonymous=401)),
+    Route("api.openapi", "GET", lambda w: "/api/v1/openapi.json", expect(200)),
+]
