@@ -20,7 +20,7 @@ from appeals.permissions import Actor, Permission, Role, require
 
 SUPPORTED_LOCALES = ("zh_Hans_CN", "en")
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
-TOKEN_PREFIX = "apd_"
+TOKEN_PREFIX = "apd_"  # noqa: S105 (a public marker, not a secret)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -89,7 +89,7 @@ def create_user(
     """Create an account; merchant roles need a shop and platform roles must have none."""
     require(actor, Permission.ADMIN_USER_MANAGE)
     email = normalise_email(email)
-    _check_role_and_shop(role, shop)
+    check_role_and_shop(role, has_shop=shop is not None)
     passwords.check_policy(password, email=email)
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(N_("An account with this email already exists."), field="email")
@@ -108,10 +108,11 @@ def create_user(
     return user
 
 
-def _check_role_and_shop(role: Role, shop: Shop | None) -> None:
-    if role.is_merchant and shop is None:
+def check_role_and_shop(role: Role, *, has_shop: bool) -> None:
+    """Merchant roles belong to exactly one shop; platform roles to none."""
+    if role.is_merchant and not has_shop:
         raise InvalidInput(N_("Merchant accounts belong to a shop: choose one."), field="shop")
-    if role.is_platform and shop is not None:
+    if role.is_platform and has_shop:
         raise InvalidInput(N_("Platform staff do not belong to a shop."), field="shop")
 
 

@@ -45,5 +45,3 @@ def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
-
-

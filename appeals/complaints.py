@@ -32,7 +32,7 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
-def paginate(session: Session, query: Select[tuple[T]], page: int, per_page: int) -> Page[T]:
+def paginate(session: Session, query: Select[T], page: int, per_page: int) -> Page[T]:
     """Run a select for one page, clamping the page number into range."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max(1, -(-total // per_page))

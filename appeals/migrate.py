@@ -10,9 +10,7 @@ from sqlalchemy import Connection, Engine
 
 _PACKAGED = Path(__file__).parent / "migrations"
 _SOURCE_TREE = Path(__file__).parent.parent / "migrations"
-FILE_TEMPLATE = (
-    "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
-)
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -29,9 +29,7 @@ def use_profile(name: str) -> None:
 def check_policy(password: str, *, email: str = "", field: str = "password") -> None:
     """Refuse a password that is too short, too long or equal to the email address."""
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(
-            N_("Use at least %(min)d characters."), field=field, min=MIN_LENGTH
-        )
+        raise InvalidInput(N_("Use at least %(min)d characters."), field=field, min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         raise InvalidInput(N_("Use at most %(max)d characters."), field=field, max=MAX_LENGTH)
     if email and password.strip().lower() == email.strip().lower():

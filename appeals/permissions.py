@@ -33,7 +33,7 @@ class Permission(StrEnum):
     """What an action needs, named after the action and never after who holds it."""
 
     ACCOUNT_PROFILE_EDIT = "account:profile:edit"
-    ACCOUNT_TOKEN_MANAGE = "account:token:manage"
+    ACCOUNT_TOKEN_MANAGE = "account:token:manage"  # noqa: S105 (a permission name)
     MERCHANT_COMPLAINT_READ = "merchant:complaint:read"
     MERCHANT_ORDER_READ = "merchant:order:read"
     REVIEW_QUEUE_READ = "review:queue:read"

@@ -30,13 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_extensions(app: Flask) -> None:
-    from merchant_portal import auth, database, i18n, security
-    from merchant_portal.extensions import babel, csrf, limiter, login_manager
+    from merchant_portal import auth, database, i18n, security, throttle
+    from merchant_portal.extensions import babel, csrf, login_manager
 
     database.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)
     login_manager.init_app(app)
     auth.init_login(login_manager)
     security.init_app(app)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session
+from flask import Blueprint, flash, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from werkzeug.wrappers import Response
 
 from appeals import accounts
 from appeals.errors import InvalidInput
 from appeals.models import User
 from merchant_portal.access import home_url, safe_next
 from merchant_portal.database import db
-from merchant_portal.extensions import limiter
 from merchant_portal.forms import (
     ActionForm,
     LanguageForm,
@@ -25,6 +23,7 @@ from merchant_portal.forms import (
     TokenForm,
 )
 from merchant_portal.i18n import SESSION_LOCALE
+from merchant_portal.throttle import login_throttle
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("merchant_portal.auth")
@@ -38,16 +37,12 @@ def init_login(manager: LoginManager) -> None:
     manager.user_loader(lambda token: accounts.user_for_session(db(), token))
 
 
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
-def _account_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()[:254]
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code != 302
+def _fresh_session() -> None:
+    """Start a new session (nothing carried over at sign-in or out) but the chosen language."""
+    locale = session.get(SESSION_LOCALE)
+    session.clear()
+    if locale:
+        session[SESSION_LOCALE] = locale
 
 
 @bp.get("/")
@@ -56,38 +51,40 @@ def home() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, scope="login-ip")
-@limiter.limit(
-    _login_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed, scope="login-account"
-)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(home_url())
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
+    # Failures count per address and per account: guessing one password on many accounts
+    # and many passwords on one account are both slowed down.
+    keys = (f"ip:{request.remote_addr}", "account:" + (form.email.data or "").strip().lower())
+    wait = login_throttle().retry_after(*keys)
+    if wait is not None:
+        return _too_many_attempts(form, wait)
     user = accounts.authenticate(db(), form.email.data or "", form.password.data or "")
     if user is None:
+        login_throttle().record_failure(*keys)
         log.info("login failed email=%r ip=%s", form.email.data, request.remote_addr)
         error = gettext("The email or password is not correct, or the account is disabled.")
         return render_template("auth/login.html", form=form, error=error), 422
     db().commit()
-    locale = session.get(SESSION_LOCALE)
-    session.clear()  # a fresh session at sign-in: nothing carried over from before
-    if locale:
-        session[SESSION_LOCALE] = locale
+    _fresh_session()
     login_user(user)
     log.info("login ok user_id=%s", user.id)
     return redirect(safe_next(request.args.get("next"), home_url()))
 
 
-@bp.errorhandler(429)
-def too_many_logins(_error: Exception) -> ResponseReturnValue:
+def _too_many_attempts(form: LoginForm, wait: int) -> ResponseReturnValue:
+    log.warning("login throttled email=%r ip=%s", form.email.data, request.remote_addr)
     error = gettext(
-        "Too many failed sign-in attempts. Wait 5 minutes, then try again "
-        "or ask your administrator to reset your password."
+        "Too many failed sign-in attempts. Wait %(minutes)d minutes, then try again "
+        "or ask your administrator to reset your password.",
+        minutes=max(1, -(-wait // 60)),
     )
-    return render_template("auth/login.html", form=LoginForm(), error=error), 429
+    page = render_template("auth/login.html", form=form, error=error)
+    return page, 429, {"Retry-After": str(wait)}
 
 
 @bp.post("/logout")
@@ -97,7 +94,7 @@ def logout() -> ResponseReturnValue:
         accounts.end_sessions(current_user)
         db().commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(gettext("You are signed out."), "info")
     return redirect(home_url())
 

@@ -50,6 +50,9 @@ def demo(if_empty: bool) -> None:
         if if_empty:
             click.echo("Data already present; demo data not loaded.")
             return
+        raise click.ClickException(
+            "The database already holds shops; demo data goes only into an empty one."
+        )
     users = load_demo(db())
     db().commit()
     click.echo(f"Demo data loaded. Every demo account uses the password: {DEMO_PASSWORD}")
@@ -77,11 +80,18 @@ def create_shop(name: str) -> None:
 @click.option("--name", "display_name", default="", help="The name shown in the portal.")
 @with_appcontext
 @_domain_errors_as_usage
-def create_user(email: str, role: str, shop_name: str | None, password: str, display_name: str) -> None:
+def create_user(
+    email: str, role: str, shop_name: str | None, password: str, display_name: str
+) -> None:
     """Create an account with a role, in a shop for merchant roles."""
     shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name) if shop_name else None
     user = accounts.create_user(
-        db(), SYSTEM, email=email, role=Role(role), password=password, shop=shop,
+        db(),
+        SYSTEM,
+        email=email,
+        role=Role(role),
+        password=password,
+        shop=shop,
         display_name=display_name,
     )
     db().commit()
@@ -141,7 +151,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 
 COMMANDS = [
-    init_db, demo, create_shop, create_user, create_token, reset_password, disable_user, serve,
+    init_db,
+    demo,
+    create_shop,
+    create_user,
+    create_token,
+    reset_password,
+    disable_user,
+    serve,
 ]
 
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     # Accounts.
     "PASSWORD_HASH_PROFILE": "default",
     "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    "RATE_LIMIT_PREFIX": "appeal-desk",
     "DEFAULT_TIME_ZONE": "Asia/Shanghai",
     "BABEL_DEFAULT_LOCALE": "en",
     "PAGE_SIZE": 25,
@@ -52,7 +53,6 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'portal.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _local_secret_key(data_dir)
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
 
 
 def _local_secret_key(data_dir: Path) -> str:

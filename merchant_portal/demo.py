@@ -14,26 +14,42 @@ from appeals.columns import utcnow
 from appeals.models import ComplaintChannel, ComplaintType, Shop, User
 from appeals.permissions import Role
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed for demo users on purpose)
 
 SHOPS = {
     "bloom": ("上海花语服饰 Shanghai Bloom Apparel", "zh_Hans_CN", "Asia/Shanghai"),
     "volt": ("Shenzhen Volt Electronics 深圳伏特电子", "en", "Asia/Shanghai"),
 }
 PRODUCTS = {
-    "bloom": [("真丝连衣裙 Silk dress", "459.00"), ("羊毛围巾 Wool scarf", "129.00"),
-              ("亚麻衬衫 Linen shirt", "219.00"), ("刺绣外套 Embroidered jacket", "699.00")],
-    "volt": [("USB-C charger 65W", "139.00"), ("Wireless earbuds", "299.00"),
-             ("Power bank 20000mAh", "169.00"), ("Smart watch strap", "59.00")],
+    "bloom": [
+        ("真丝连衣裙 Silk dress", "459.00"),
+        ("羊毛围巾 Wool scarf", "129.00"),
+        ("亚麻衬衫 Linen shirt", "219.00"),
+        ("刺绣外套 Embroidered jacket", "699.00"),
+    ],
+    "volt": [
+        ("USB-C charger 65W", "139.00"),
+        ("Wireless earbuds", "299.00"),
+        ("Power bank 20000mAh", "169.00"),
+        ("Smart watch strap", "59.00"),
+    ],
 }
 CARRIERS = ["顺丰速运 SF Express", "中通快递 ZTO", "京东物流 JD Logistics", "圆通速递 YTO"]
 DESCRIPTIONS = {
     ComplaintType.PRODUCT_QUALITY: "收到的商品有明显瑕疵，要求全额退款。 The item arrived damaged.",
     ComplaintType.NOT_AS_DESCRIBED: "颜色和图片不一致。 Colour differs from the listing photos.",
-    ComplaintType.NOT_RECEIVED: "物流显示已签收，但我没有收到包裹。 Tracking says delivered; nothing arrived.",
-    ComplaintType.SERVICE_ATTITUDE: "客服态度恶劣，不给退款就给差评。 Refund me or I leave a bad review.",
-    ComplaintType.LATE_SHIPMENT: "承诺48小时发货，实际5天才发。 Promised 48h dispatch, shipped after 5 days.",
-    ComplaintType.COUNTERFEIT: "怀疑是假货，要求三倍赔偿。 Suspect counterfeit; demand triple compensation.",
+    ComplaintType.NOT_RECEIVED: (
+        "物流显示已签收，但我没有收到包裹。 Tracking says delivered; nothing arrived."
+    ),
+    ComplaintType.SERVICE_ATTITUDE: (
+        "客服态度恶劣，不给退款就给差评。 Refund me or I leave a bad review."
+    ),
+    ComplaintType.LATE_SHIPMENT: (
+        "承诺48小时发货，实际5天才发。 Promised 48h dispatch, shipped after 5 days."
+    ),
+    ComplaintType.COUNTERFEIT: (
+        "怀疑是假货，要求三倍赔偿。 Suspect counterfeit; demand triple compensation."
+    ),
     ComplaintType.OTHER: "发票信息有误。 The invoice details are wrong.",
 }
 # Days before now that each demo complaint was received: deadlines in every state.
@@ -42,7 +58,7 @@ RECEIVED_DAYS_AGO = [0.2, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 6.5, 6.8, 7.5, 9]
 
 def load_demo(session: Session, seed: int = 2026) -> list[User]:
     """Create the demo shops, users, orders and complaints; returns the users."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not security)
     users: list[User] = []
     for key, (name, locale, zone) in SHOPS.items():
         shop = accounts.create_shop(session, SYSTEM, name)
@@ -63,8 +79,15 @@ def _user(
     session: Session, email: str, role: Role, shop: Shop | None, locale: str | None, zone: str
 ) -> User:
     return accounts.create_user(
-        session, SYSTEM, email=email, role=role, password=DEMO_PASSWORD, shop=shop,
-        display_name=email.split("@")[0].title(), locale=locale, time_zone=zone,
+        session,
+        SYSTEM,
+        email=email,
+        role=role,
+        password=DEMO_PASSWORD,
+        shop=shop,
+        display_name=email.split("@")[0].title(),
+        locale=locale,
+        time_zone=zone,
     )
 
 
@@ -79,12 +102,15 @@ def _orders_and_complaints(session: Session, shop: Shop, key: str, rng: random.R
         delivered = shipped + timedelta(days=rng.uniform(1, 4))
         orders.append(
             complaints.record_order(
-                session, shop,
+                session,
+                shop,
                 number=f"{key.upper()}{20261000 + index}",
                 buyer_ref=f"buyer-{rng.randint(1, 18):03d}",
                 items=[{"name": product, "quantity": quantity, "unit_price": price}],
                 total_amount=Decimal(price) * quantity,
-                paid_at=paid, shipped_at=shipped, delivered_at=delivered,
+                paid_at=paid,
+                shipped_at=shipped,
+                delivered_at=delivered,
                 confirmed_at=delivered + timedelta(days=1) if rng.random() < 0.6 else None,
                 carrier=rng.choice(CARRIERS),
                 tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}",
@@ -95,7 +121,8 @@ def _orders_and_complaints(session: Session, shop: Shop, key: str, rng: random.R
         order = orders[index * 2]
         kind = types[index % len(types)]
         complaints.record_complaint(
-            session, shop,
+            session,
+            shop,
             external_id=f"CP-{key.upper()}-{2026000 + index}",
             type=kind,
             channel=list(ComplaintChannel)[index % 3],

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from appeals import passwords
+from appeals import accounts, passwords
+from appeals.errors import InvalidInput
+from appeals.permissions import Role
 from merchant_portal.i18n import LANGUAGE_NAMES, ROLE_LABELS
 
 TIME_ZONES = sorted(zone for zone in available_timezones() if "/" in zone)
@@ -79,6 +82,14 @@ class UserForm(FlaskForm):
     )
     submit = SubmitField(_l("Create user"))
 
+    def validate_shop(self, field: SelectField) -> None:
+        if self.role.data not in {role.value for role in Role}:
+            return
+        try:
+            accounts.check_role_and_shop(Role(self.role.data), has_shop=bool(field.data))
+        except InvalidInput as error:
+            raise ValidationError(gettext(error.message)) from None
+
     def __init__(self, shops: list[tuple[int, str]], *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = [(role.value, label) for role, label in ROLE_LABELS.items()]
@@ -91,5 +102,3 @@ class PasswordResetForm(FlaskForm):
         validators=[DataRequired(), Length(min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH)],
     )
     submit = SubmitField(_l("Set password"))
-
-

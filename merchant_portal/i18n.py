@@ -73,7 +73,7 @@ def select_timezone() -> str:
 
 
 def when(value: datetime | None, now: datetime | None = None) -> str:
-    """An absolute time in the viewer's zone with a relative hint: '2026-12-03 18:00 (in 2 days)'."""
+    """An absolute time in the viewer's zone with a hint: '2026-12-03 18:00 (in 2 days)'."""
     if value is None:
         return "—"
     absolute = format_datetime(value, "yyyy-MM-dd HH:mm")

@@ -37,7 +37,10 @@ ERROR_TEXT = {
     404: (N_("Not found"), N_("This page does not exist, or it belongs to another shop.")),
     405: (N_("Not allowed"), N_("This address does not accept that kind of request.")),
     409: (N_("Changed by someone else"), N_("Reload the page to see the latest version.")),
-    413: (N_("Too large"), N_("The upload is larger than the portal accepts. Send a smaller file.")),
+    413: (
+        N_("Too large"),
+        N_("The upload is larger than the portal accepts. Send a smaller file."),
+    ),
     422: (N_("Cannot be processed"), N_("Check what you entered and try again.")),
     429: (N_("Too many attempts"), N_("Wait a few minutes, then try again.")),
     500: (N_("Something went wrong"), N_("The error has been logged. Try again in a moment.")),

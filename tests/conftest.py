@@ -114,7 +114,7 @@ def make_config(tmp_path: Path, **extra: object) -> dict[str, object]:
         "SECRET_KEY": "test-" + secrets.token_hex(8),
         "DATA_DIR": tmp_path,
         "PASSWORD_HASH_PROFILE": "cheapest",
-        "RATELIMIT_KEY_PREFIX": "test-" + secrets.token_hex(6),
+        "RATE_LIMIT_PREFIX": "test-" + secrets.token_hex(6),
         "REDIS_URL": os.environ.get("PORTAL_TEST_REDIS_URL") or None,
         **extra,
     }
@@ -160,8 +160,13 @@ class World:
             ("admin", Role.ADMIN, None),
         ]:
             self.users[name] = accounts.create_user(
-                session, SYSTEM, email=f"{name}@test.example", role=role, password=PASSWORD,
-                shop=shop, time_zone="Asia/Shanghai",
+                session,
+                SYSTEM,
+                email=f"{name}@test.example",
+                role=role,
+                password=PASSWORD,
+                shop=shop,
+                time_zone="Asia/Shanghai",
             )
         self.tokens: dict[str, tuple[int, str]] = {}
         for name, user in self.users.items():
@@ -178,14 +183,23 @@ class World:
         from appeals.models import ComplaintChannel, ComplaintType
 
         order = complaints.record_order(
-            self.session, shop, number=f"ORDER-{tag}-1", buyer_ref=f"buyer-{marker}",
+            self.session,
+            shop,
+            number=f"ORDER-{tag}-1",
+            buyer_ref=f"buyer-{marker}",
             items=[{"name": marker, "quantity": 1, "unit_price": "10.00"}],
             total_amount=Decimal("10.00"),
         )
         complaint = complaints.record_complaint(
-            self.session, shop, external_id=f"CP-{tag}-1", type=ComplaintType.NOT_RECEIVED,
-            channel=ComplaintChannel.ONLINE, description=f"complaint {marker}",
-            buyer_ref=f"buyer-{marker}", received_at=utcnow() - timedelta(days=1), order=order,
+            self.session,
+            shop,
+            external_id=f"CP-{tag}-1",
+            type=ComplaintType.NOT_RECEIVED,
+            channel=ComplaintChannel.ONLINE,
+            description=f"complaint {marker}",
+            buyer_ref=f"buyer-{marker}",
+            received_at=utcnow() - timedelta(days=1),
+            order=order,
         )
         return order, complaint
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.permissions import MERCHANT_ROLES, Role
-from appeals.columns import UTCDateTime, str_enum
 
 _MERCHANT_ROLE_LIST = ", ".join(f"'{role.value}'" for role in sorted(MERCHANT_ROLES))
 

@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.models.account import Shop
-from appeals.columns import UTCDateTime, str_enum
 
 
 class ComplaintType(StrEnum):

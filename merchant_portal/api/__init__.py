@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 from pydantic import BaseModel
-from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree import Response as SpecResponse
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from appeals import accounts
 from appeals.models import User
@@ -30,8 +30,9 @@ class Problem(BaseModel):
 
 def _validation_failed(req, resp, req_validation_error, instance, model_adapter) -> None:  # type: ignore[no-untyped-def]
     if req_validation_error is not None:
-        from merchant_portal.api.problems import problem
         from flask import abort
+
+        from merchant_portal.api.problems import problem
 
         abort(
             problem(

@@ -26,7 +26,12 @@ def test_admin_creates_a_shop_and_a_merchant_who_can_sign_in(app: Flask, world: 
     response = post_form(
         client,
         "/admin/users",
-        {"email": "Tea@Example.com", "role": "merchant_owner", "shop": shop.id, "password": "tea leaves 2026"},
+        {
+            "email": "Tea@Example.com",
+            "role": "merchant_owner",
+            "shop": shop.id,
+            "password": "tea leaves 2026",
+        },
         page="/admin/",
     )
     assert response.status_code == 302
@@ -40,7 +45,13 @@ def test_merchant_without_shop_is_refused_and_input_kept(app: Flask, world: Worl
     response = post_form(
         client,
         "/admin/users",
-        {"email": "lost@example.com", "display_name": "Lost", "role": "merchant_staff", "shop": 0, "password": "long enough pw"},
+        {
+            "email": "lost@example.com",
+            "display_name": "Lost",
+            "role": "merchant_staff",
+            "shop": 0,
+            "password": "long enough pw",
+        },
         page="/admin/",
     )
     html = response.get_data(as_text=True)
@@ -51,18 +62,28 @@ def test_merchant_without_shop_is_refused_and_input_kept(app: Flask, world: Worl
         assert db().scalar(select(User).where(User.email == "lost@example.com")) is None
 
 
-def test_duplicate_email_and_short_password_are_shown_next_to_their_fields(app: Flask, world: World) -> None:
+def test_duplicate_email_and_short_password_are_shown_next_to_their_fields(
+    app: Flask, world: World
+) -> None:
     client = admin_client(app)
     response = post_form(
         client,
         "/admin/users",
-        {"email": "owner_a@test.example", "role": "reviewer", "shop": 0, "password": "long enough pw"},
+        {
+            "email": "owner_a@test.example",
+            "role": "reviewer",
+            "shop": 0,
+            "password": "long enough pw",
+        },
         page="/admin/",
     )
     assert response.status_code == 422
     assert 'id="email-error"' in response.get_data(as_text=True)
     response = post_form(
-        client, "/admin/users", {"email": "n@example.com", "role": "reviewer", "shop": 0, "password": "short"}, page="/admin/"
+        client,
+        "/admin/users",
+        {"email": "n@example.com", "role": "reviewer", "shop": 0, "password": "short"},
+        page="/admin/",
     )
     assert 'id="password-error"' in response.get_data(as_text=True)
 
@@ -76,14 +97,18 @@ def test_duplicate_shop_name_is_refused(app: Flask, world: World) -> None:
 def test_admin_resets_a_password(app: Flask, world: World) -> None:
     client = admin_client(app)
     user_id = world.users["staff_a"].id
-    response = post_form(client, f"/admin/users/{user_id}/password", {"password": "brand new secret"}, page="/admin/")
+    response = post_form(
+        client, f"/admin/users/{user_id}/password", {"password": "brand new secret"}, page="/admin/"
+    )
     assert response.status_code == 302
     log_in(app.test_client(), "staff_a@test.example", "brand new secret")
 
 
 def test_admin_cannot_disable_themselves(app: Flask, world: World) -> None:
     client = admin_client(app)
-    response = post_form(client, f"/admin/users/{world.users['admin'].id}/disable", {}, page="/admin/")
+    response = post_form(
+        client, f"/admin/users/{world.users['admin'].id}/disable", {}, page="/admin/"
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You cannot disable your own account." in page

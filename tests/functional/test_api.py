@@ -63,7 +63,9 @@ def test_token_created_on_profile_page_works_once_revoked_stops(app: Flask, worl
     assert secret and match
     token = match.group(1)
     api = app.test_client()
-    assert api.get("/api/v1/me", headers=bearer(token)).get_json()["email"] == "staff_a@test.example"
+    assert (
+        api.get("/api/v1/me", headers=bearer(token)).get_json()["email"] == "staff_a@test.example"
+    )
     listing = client.get("/account").get_data(as_text=True)
     assert token not in listing, "the secret is shown once only"
     token_id = re.search(r"/account/tokens/(\d+)/revoke", listing)

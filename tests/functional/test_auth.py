@@ -28,7 +28,11 @@ def test_wrong_password_is_refused_and_email_kept(app: Flask, world: World) -> N
     client = app.test_client()
     response = client.post(
         "/login",
-        data={"email": "owner_a@test.example", "password": "nope", "csrf_token": csrf_token(client)},
+        data={
+            "email": "owner_a@test.example",
+            "password": "nope",
+            "csrf_token": csrf_token(client),
+        },
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -77,7 +81,11 @@ def test_password_change_signs_out_other_sessions_only(app: Flask, world: World)
     response = post_form(
         laptop,
         "/account/password",
-        {"pw-current_password": PASSWORD, "pw-new_password": "a new long secret", "pw-confirm": "a new long secret"},
+        {
+            "pw-current_password": PASSWORD,
+            "pw-new_password": "a new long secret",
+            "pw-confirm": "a new long secret",
+        },
     )
     assert response.status_code == 302
     assert laptop.get("/inbox").status_code == 200
@@ -91,7 +99,11 @@ def test_password_change_errors_show_next_to_the_field(app: Flask, world: World)
     response = post_form(
         client,
         "/account/password",
-        {"pw-current_password": "wrong", "pw-new_password": "a new long secret", "pw-confirm": "a new long secret"},
+        {
+            "pw-current_password": "wrong",
+            "pw-new_password": "a new long secret",
+            "pw-confirm": "a new long secret",
+        },
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -107,15 +119,26 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(app: Flask, world: Wo
     post_form(admin, f"/admin/users/{world.users['staff_a'].id}/disable", {}, page="/admin/")
     assert victim.get("/inbox").status_code == 302
     token = world.tokens["staff_a"][1]
-    assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        app.test_client()
+        .get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 401
+    )
     refused = app.test_client().post(
         "/login",
-        data={"email": "staff_a@test.example", "password": PASSWORD, "csrf_token": csrf_token(victim)},
+        data={
+            "email": "staff_a@test.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(victim),
+        },
     )
     assert refused.status_code in (400, 422)
 
 
-def test_eleventh_failed_login_is_rate_limited_with_a_clear_message(app: Flask, world: World) -> None:
+def test_eleventh_failed_login_is_rate_limited_with_a_clear_message(
+    app: Flask, world: World
+) -> None:
     client = app.test_client()
     token = csrf_token(client)
     for _ in range(10):
@@ -149,7 +172,11 @@ def test_next_never_redirects_off_site(app: Flask, world: World, target: str) ->
     response = client.post(
         "/login",
         query_string={"next": target},
-        data={"email": "owner_a@test.example", "password": PASSWORD, "csrf_token": csrf_token(client)},
+        data={
+            "email": "owner_a@test.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client),
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/inbox"
@@ -160,7 +187,11 @@ def test_next_to_a_page_of_the_portal_is_followed(app: Flask, world: World) -> N
     response = client.post(
         "/login",
         query_string={"next": f"/complaints/{world.complaint_a.id}"},
-        data={"email": "owner_a@test.example", "password": PASSWORD, "csrf_token": csrf_token(client)},
+        data={
+            "email": "owner_a@test.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client),
+        },
     )
     assert response.headers["Location"] == f"/complaints/{world.complaint_a.id}"
 

@@ -14,8 +14,15 @@ def run(app: Flask, *args: str):  # type: ignore[no-untyped-def]
 def test_create_shop_user_and_token_then_use_the_token(app: Flask, world: World) -> None:
     assert run(app, "create-shop", "成都火锅 Chengdu Hotpot").exit_code == 0
     result = run(
-        app, "create-user", "chef@example.com", "--role", "merchant_owner",
-        "--shop", "成都火锅 Chengdu Hotpot", "--password", "spicy broth 2026",
+        app,
+        "create-user",
+        "chef@example.com",
+        "--role",
+        "merchant_owner",
+        "--shop",
+        "成都火锅 Chengdu Hotpot",
+        "--password",
+        "spicy broth 2026",
     )
     assert result.exit_code == 0, result.output
     result = run(app, "create-token", "chef@example.com")
@@ -26,10 +33,28 @@ def test_create_shop_user_and_token_then_use_the_token(app: Flask, world: World)
 
 
 def test_bad_input_is_a_clear_error_not_a_traceback(app: Flask, world: World) -> None:
-    result = run(app, "create-user", "x@example.com", "--role", "merchant_staff", "--password", "long enough pw")
+    result = run(
+        app,
+        "create-user",
+        "x@example.com",
+        "--role",
+        "merchant_staff",
+        "--password",
+        "long enough pw",
+    )
     assert result.exit_code != 0
     assert "Merchant accounts belong to a shop" in result.output
-    result = run(app, "create-user", "x@example.com", "--role", "reviewer", "--shop", "No Such", "--password", "long enough pw")
+    result = run(
+        app,
+        "create-user",
+        "x@example.com",
+        "--role",
+        "reviewer",
+        "--shop",
+        "No Such",
+        "--password",
+        "long enough pw",
+    )
     assert "No shop is called No Such" in result.output
     result = run(app, "create-shop", "Shop A")
     assert result.exit_code != 0 and "already exists" in result.output
@@ -37,7 +62,10 @@ def test_bad_input_is_a_clear_error_not_a_traceback(app: Flask, world: World) ->
 
 
 def test_reset_password_and_disable_user(app: Flask, world: World) -> None:
-    assert run(app, "reset-password", "staff_a@test.example", "--password", "fresh secret 1").exit_code == 0
+    assert (
+        run(app, "reset-password", "staff_a@test.example", "--password", "fresh secret 1").exit_code
+        == 0
+    )
     result = run(app, "disable-user", "staff_a@test.example")
     assert result.exit_code == 0 and "disabled" in result.output
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 
 import pytest
@@ -13,14 +12,21 @@ from tests.conftest import World, log_in
 
 def assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
     csp = response.headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-@pytest.mark.parametrize("path", ["/login", "/api/v1/openapi.json", "/static/css/portal.css", "/nope"])
+@pytest.mark.parametrize(
+    "path", ["/login", "/api/v1/openapi.json", "/static/css/portal.css", "/nope"]
+)
 def test_every_response_carries_the_security_headers(app: Flask, path: str) -> None:
     response = app.test_client().get(path)
     response.close()
@@ -52,13 +58,12 @@ def test_413_for_a_body_over_the_limit(app: Flask) -> None:
     assert_security_headers(response)
 
 
-# Werkzeug leaves the aborted body's spool file to the garbage collector.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_too_many_form_parts_is_refused(app: Flask) -> None:
-    data = {f"field{i}": "x" for i in range(5000)}
+    # More parts than Flask's own default (1,000); the body stays small enough that the
+    # test client keeps it in memory.
+    data = {f"f{i}": "x" for i in range(1500)}
     response = app.test_client().post("/login", data=data, content_type="multipart/form-data")
     assert response.status_code == 413
-    gc.collect()
 
 
 def test_crash_shows_a_generic_page_and_logs_the_traceback(

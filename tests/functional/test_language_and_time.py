@@ -8,7 +8,11 @@ from tests.conftest import World, log_in, post_form
 
 
 def test_accept_language_chooses_chinese_for_a_visitor(app: Flask) -> None:
-    html = app.test_client().get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    html = (
+        app.test_client()
+        .get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        .get_data(as_text=True)
+    )
     assert '<html lang="zh-Hans">' in html
     assert "登录" in html and "邮箱" in html
 
@@ -20,7 +24,9 @@ def test_english_is_the_default(app: Flask) -> None:
 
 def test_header_switch_changes_language_and_returns_to_the_page(app: Flask) -> None:
     client = app.test_client()
-    response = post_form(client, "/language", {"locale": "zh_Hans_CN", "next": "/login"}, page="/login")
+    response = post_form(
+        client, "/language", {"locale": "zh_Hans_CN", "next": "/login"}, page="/login"
+    )
     assert response.headers["Location"] == "/login"
     assert "登录" in client.get("/login").get_data(as_text=True)
 
@@ -38,7 +44,9 @@ def test_switch_is_remembered_for_a_signed_in_user(app: Flask, world: World) -> 
 def test_users_setting_wins_over_the_browser(app: Flask, world: World) -> None:
     client = app.test_client()
     log_in(client, "owner_a@test.example")
-    post_form(client, "/account/preferences", {"pref-locale": "en", "pref-time_zone": "Europe/Berlin"})
+    post_form(
+        client, "/account/preferences", {"pref-locale": "en", "pref-time_zone": "Europe/Berlin"}
+    )
     html = client.get("/inbox", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "Complaints against your shop" in html
     assert "Times are shown in Europe/Berlin." in html
@@ -53,14 +61,18 @@ def test_times_are_shown_in_the_users_zone(app: Flask, world: World) -> None:
     shanghai = deadline.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     berlin = deadline.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M")
     assert shanghai in client.get(f"/complaints/{world.complaint_a.id}").get_data(as_text=True)
-    post_form(client, "/account/preferences", {"pref-locale": "", "pref-time_zone": "Europe/Berlin"})
+    post_form(
+        client, "/account/preferences", {"pref-locale": "", "pref-time_zone": "Europe/Berlin"}
+    )
     assert berlin in client.get(f"/complaints/{world.complaint_a.id}").get_data(as_text=True)
 
 
 def test_unknown_time_zone_is_refused_next_to_the_field(app: Flask, world: World) -> None:
     client = app.test_client()
     log_in(client, "owner_a@test.example")
-    response = post_form(client, "/account/preferences", {"pref-locale": "", "pref-time_zone": "Mars/Olympus"})
+    response = post_form(
+        client, "/account/preferences", {"pref-locale": "", "pref-time_zone": "Mars/Olympus"}
+    )
     assert response.status_code == 422
     assert 'id="pref-time_zone-error"' in response.get_data(as_text=True)
 

@@ -62,9 +62,14 @@ ROUTES = [
         lambda w: f"/account/tokens/{w.tokens['owner_a'][0]}/revoke",
         expect(404, anonymous=LOGIN, owner_a=302),
     ),
-    Route("merchant.inbox", "GET", lambda w: "/inbox", only(("owner_a", "staff_a", "owner_b"), 200)),
     Route(
-        "merchant.complaint", "GET", lambda w: f"/complaints/{w.complaint_a.id}", merchants_of_a(200)
+        "merchant.inbox", "GET", lambda w: "/inbox", only(("owner_a", "staff_a", "owner_b"), 200)
+    ),
+    Route(
+        "merchant.complaint",
+        "GET",
+        lambda w: f"/complaints/{w.complaint_a.id}",
+        merchants_of_a(200),
     ),
     Route("merchant.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
     Route("review.queue", "GET", lambda w: "/review/", only(REVIEWERS, 200)),
@@ -73,7 +78,9 @@ ROUTES = [
     Route("admin.shops", "POST", lambda w: "/admin/shops", only(ADMINS, 422)),
     Route("admin.users", "GET", lambda w: "/admin/users", only(ADMINS, 200)),
     Route("admin.users", "POST", lambda w: "/admin/users", only(ADMINS, 422)),
-    Route("admin.user", "GET", lambda w: f"/admin/users/{w.users['staff_a'].id}", only(ADMINS, 200)),
+    Route(
+        "admin.user", "GET", lambda w: f"/admin/users/{w.users['staff_a'].id}", only(ADMINS, 200)
+    ),
     Route(
         "admin.reset_password",
         "POST",

@@ -46,8 +46,10 @@ def test_route_answers_each_principal(
     body = response.get_data(as_text=True)
     if response.status_code == 302:
         assert response.headers["Location"].startswith("/"), "redirects stay on this site"
-        if principal == "anonymous" and route.expected[principal] == 302 and "login" not in (
-            route.endpoint
+        if (
+            principal == "anonymous"
+            and route.expected[principal] == 302
+            and "login" not in (route.endpoint)
         ):
             assert "/login" in response.headers["Location"] or route.endpoint in (
                 "auth.home",

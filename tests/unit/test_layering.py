@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = {"appeals": {"flask", "flask_wtf", "flask_login", "flask_babel", "merchant_portal"},
-             "evidence": {"flask", "merchant_portal", "appeals", "sqlalchemy"}}
+FORBIDDEN = {
+    "appeals": {"flask", "flask_wtf", "flask_login", "flask_babel", "merchant_portal"},
+    "evidence": {"flask", "merchant_portal", "appeals", "sqlalchemy"},
+}
 
 
 def imported_modules(path: Path) -> set[str]:

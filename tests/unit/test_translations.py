@@ -12,8 +12,19 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "merchant_portal/translations/zh_Hans_CN/LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
-METHODS = [("**/merchant_portal/**.py", "python"), ("**/appeals/**.py", "python"), ("**/templates/**.html", "jinja2")]
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "N_": None,
+}
+METHODS = [
+    ("**/merchant_portal/**.py", "python"),
+    ("**/appeals/**.py", "python"),
+    ("**/templates/**.html", "jinja2"),
+]
 
 
 def source_messages() -> set[object]:
@@ -44,7 +55,9 @@ def test_every_message_in_the_code_is_translated() -> None:
     in_code = source_messages()
     assert "Sign in" in in_code and "Complaints against your shop" in in_code  # templates read
     missing = in_code - translated
-    assert not missing, f"untranslated (run `make translations`, then translate): {sorted(map(str, missing))}"
+    assert not missing, (
+        f"untranslated (run `make translations`, then translate): {sorted(map(str, missing))}"
+    )
 
 
 def test_compiled_catalogue_is_up_to_date() -> None:

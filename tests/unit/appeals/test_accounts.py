@@ -22,10 +22,14 @@ def cheap_hashing() -> None:
 def test_merchant_needs_a_shop_and_staff_must_have_none(session: Session) -> None:
     shop = accounts.create_shop(session, SYSTEM, "Unit Shop")
     with pytest.raises(InvalidInput) as missing:
-        accounts.create_user(session, SYSTEM, email="m@x.example", role=Role.MERCHANT_OWNER, password=PASSWORD)
+        accounts.create_user(
+            session, SYSTEM, email="m@x.example", role=Role.MERCHANT_OWNER, password=PASSWORD
+        )
     assert missing.value.field == "shop"
     with pytest.raises(InvalidInput):
-        accounts.create_user(session, SYSTEM, email="r@x.example", role=Role.REVIEWER, password=PASSWORD, shop=shop)
+        accounts.create_user(
+            session, SYSTEM, email="r@x.example", role=Role.REVIEWER, password=PASSWORD, shop=shop
+        )
 
 
 def test_database_refuses_a_merchant_without_shop_even_past_the_domain(session: Session) -> None:
@@ -34,8 +38,14 @@ def test_database_refuses_a_merchant_without_shop_even_past_the_domain(session: 
     from appeals.models import User
 
     session.add(
-        User(email="raw@x.example", display_name="raw", role=Role.MERCHANT_STAFF, password_hash="x",
-             session_token="t", time_zone="UTC")
+        User(
+            email="raw@x.example",
+            display_name="raw",
+            role=Role.MERCHANT_STAFF,
+            password_hash="x",
+            session_token="t",
+            time_zone="UTC",
+        )
     )
     with pytest.raises(IntegrityError):
         session.flush()
@@ -43,10 +53,14 @@ def test_database_refuses_a_merchant_without_shop_even_past_the_domain(session: 
 
 
 def test_email_is_normalised_and_unique(session: Session) -> None:
-    user = accounts.create_user(session, SYSTEM, email="  Mixed@Case.Example ", role=Role.ADMIN, password=PASSWORD)
+    user = accounts.create_user(
+        session, SYSTEM, email="  Mixed@Case.Example ", role=Role.ADMIN, password=PASSWORD
+    )
     assert user.email == "mixed@case.example"
     with pytest.raises(Conflict):
-        accounts.create_user(session, SYSTEM, email="MIXED@case.example", role=Role.ADMIN, password=PASSWORD)
+        accounts.create_user(
+            session, SYSTEM, email="MIXED@case.example", role=Role.ADMIN, password=PASSWORD
+        )
 
 
 @pytest.mark.parametrize("bad", ["short", "x" * 257, "same@x.example"])
@@ -56,7 +70,9 @@ def test_password_policy(session: Session, bad: str) -> None:
 
 
 def test_authenticate_checks_password_and_active_state(session: Session) -> None:
-    user = accounts.create_user(session, SYSTEM, email="a@x.example", role=Role.REVIEWER, password=PASSWORD)
+    user = accounts.create_user(
+        session, SYSTEM, email="a@x.example", role=Role.REVIEWER, password=PASSWORD
+    )
     assert accounts.authenticate(session, "A@x.example", PASSWORD) is user
     assert accounts.authenticate(session, "a@x.example", "wrong password") is None
     assert accounts.authenticate(session, "nobody@x.example", PASSWORD) is None
@@ -68,7 +84,9 @@ def test_old_hashes_are_upgraded_at_login(session: Session) -> None:
     from appeals import passwords
 
     passwords.use_profile("default")
-    user = accounts.create_user(session, SYSTEM, email="old@x.example", role=Role.ADMIN, password=PASSWORD)
+    user = accounts.create_user(
+        session, SYSTEM, email="old@x.example", role=Role.ADMIN, password=PASSWORD
+    )
     strong = user.password_hash
     passwords.use_profile("cheapest")
     accounts.authenticate(session, "old@x.example", PASSWORD)
@@ -83,11 +101,15 @@ def test_only_admins_manage_accounts(session: Session) -> None:
     with pytest.raises(PermissionDenied):
         accounts.create_shop(session, owner, "Sneaky Shop")
     with pytest.raises(PermissionDenied):
-        accounts.create_user(session, owner, email="n@x.example", role=Role.ADMIN, password=PASSWORD)
+        accounts.create_user(
+            session, owner, email="n@x.example", role=Role.ADMIN, password=PASSWORD
+        )
 
 
 def test_tokens_are_stored_hashed_and_stop_when_revoked(session: Session) -> None:
-    user = accounts.create_user(session, SYSTEM, email="t@x.example", role=Role.REVIEWER, password=PASSWORD)
+    user = accounts.create_user(
+        session, SYSTEM, email="t@x.example", role=Role.REVIEWER, password=PASSWORD
+    )
     token, secret = accounts.create_api_token(session, user, "sync")
     assert secret not in token.token_hash and secret.startswith("apd_")
     assert accounts.user_for_token(session, secret) is user
@@ -97,7 +119,9 @@ def test_tokens_are_stored_hashed_and_stop_when_revoked(session: Session) -> Non
 
 
 def test_session_tokens_rotate(session: Session) -> None:
-    user = accounts.create_user(session, SYSTEM, email="s@x.example", role=Role.REVIEWER, password=PASSWORD)
+    user = accounts.create_user(
+        session, SYSTEM, email="s@x.example", role=Role.REVIEWER, password=PASSWORD
+    )
     old = user.get_id()
     accounts.end_sessions(user)
     assert user.get_id() != old
