@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from appeals.deadlines import DeadlinePolicy
 from appeals.errors import N_, NotFound, PermissionDenied
@@ -56,6 +56,7 @@ def list_complaints(
     query = (
         select(Complaint)
         .where(Complaint.shop_id == shop_id)
+        .options(selectinload(Complaint.order))
         .order_by(Complaint.appeal_deadline, Complaint.id)
     )
     return paginate(session, query, page, per_page)

@@ -54,9 +54,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def pytest_report_header() -> str:
-    backend = "postgresql" if SERVER_URL else "sqlite"
-    return f"appeal-desk database profile: {backend}"
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    backend = "PostgreSQL" if SERVER_URL else "SQLite"
+    redis = "Redis" if os.environ.get("PORTAL_TEST_REDIS_URL") else "in-memory"
+    terminalreporter.write_line(f"database profile: {backend}; rate-limit storage: {redis}")
 
 
 @contextmanager

@@ -84,3 +84,51 @@ def test_init_db_and_demo_on_an_empty_database(tmp_path) -> None:  # type: ignor
         again = run(app, "demo", "--if-empty")
         assert "already present" in again.output
         app.config["DATABASE_ENGINE"].dispose()
+
+
+def test_serve_runs_a_production_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from appeals import migrate
+    from appeals.db import make_engine
+    from tests.conftest import fresh_database
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_DATA_DIR": str(tmp_path)}
+        script = Path(sys.executable).parent / "merchant-portal"
+        server = subprocess.Popen(
+            [str(script), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            body, served_by = "", ""
+            for _ in range(100):
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/login", timeout=2
+                    ) as reply:
+                        body, served_by = reply.read().decode(), reply.headers.get("Server", "")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            assert "Sign in" in body
+            assert "gunicorn" in served_by
+        finally:
+            server.terminate()
+            server.wait(10)
+            assert server.stdout is not None
+            server.stdout.close()
