@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from appeals.permissions import Actor, Permission, Role, require
 
 SUPPORTED_LOCALES = ("zh_Hans_CN", "en")
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "apd_"  # noqa: S105 (a public marker, not a secret)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -210,7 +211,10 @@ def user_for_token(session: Session, secret: str, now: datetime | None = None) -
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(secret)))
     if token is None or not token.is_active or not token.user.is_active:
         return None
-    token.last_used_at = now or utcnow()
+    now = now or utcnow()
+    # Recorded to the minute: a busy integration does not write on every request.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
     return token.user
 
 

@@ -71,6 +71,7 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form, error=error), 422
     db().commit()
     _fresh_session()
+    session.permanent = True  # bounded by PERMANENT_SESSION_LIFETIME, not the browser
     login_user(user)
     log.info("login ok user_id=%s", user.id)
     return redirect(safe_next(request.args.get("next"), home_url()))

@@ -54,6 +54,7 @@ def test_session_cookie_is_secure_httponly_lax_host_only(app: Flask, world: Worl
     header = next(h for h in response.headers.getlist("Set-Cookie") if SESSION_COOKIE in h)
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
     assert "Path=/" in header and "Domain" not in header
+    assert "Expires=" in header, "a signed-in session ends after PERMANENT_SESSION_LIFETIME"
 
 
 def test_login_renews_the_session(app: Flask, world: World) -> None:

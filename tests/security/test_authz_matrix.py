@@ -60,3 +60,19 @@ def test_route_answers_each_principal(
         assert SHOP_B_MARKER not in body
     if principal == "owner_b":
         assert SHOP_A_MARKER not in body
+
+
+def test_a_failing_permission_check_fails_closed(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = app.test_client()
+    log_in(client, world.users["owner_a"].email)
+
+    def broken(*_args: object) -> bool:
+        raise RuntimeError("policy store unavailable")
+
+    monkeypatch.setattr("merchant_portal.access.has_permission", broken)
+    monkeypatch.setattr("appeals.complaints.require", broken)
+    response = client.get(f"/complaints/{world.complaint_a.id}")
+    assert response.status_code == 500
+    assert SHOP_A_MARKER not in response.get_data(as_text=True)
