@@ -59,6 +59,7 @@ spec = SpecTree(
         )
     ],
     before=_validation_failed,
+    naming_strategy=lambda model: model.__name__,
 )
 
 
