@@ -16,6 +16,8 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     SENIOR_REVIEWER = "senior_reviewer"
     ADMIN = "admin"
+    # The platform's own complaint system, calling the API with a token.
+    PLATFORM = "platform"
 
     @property
     def is_merchant(self) -> bool:
@@ -36,6 +38,9 @@ class Permission(StrEnum):
     ACCOUNT_TOKEN_MANAGE = "account:token:manage"  # noqa: S105 (a permission name)
     MERCHANT_COMPLAINT_READ = "merchant:complaint:read"
     MERCHANT_ORDER_READ = "merchant:order:read"
+    MERCHANT_ORDER_IMPORT = "merchant:order:import"
+    MERCHANT_COMPLAINT_FLAG = "merchant:complaint:flag"
+    PLATFORM_COMPLAINT_RECORD = "platform:complaint:record"
     REVIEW_QUEUE_READ = "review:queue:read"
     REVIEW_SECOND_INSTANCE_RULE = "review:second_instance:rule"
     ADMIN_SHOP_MANAGE = "admin:shop:manage"
@@ -43,7 +48,12 @@ class Permission(StrEnum):
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_PROFILE_EDIT, Permission.ACCOUNT_TOKEN_MANAGE})
-_MERCHANT = _EVERYONE | {Permission.MERCHANT_COMPLAINT_READ, Permission.MERCHANT_ORDER_READ}
+_MERCHANT = _EVERYONE | {
+    Permission.MERCHANT_COMPLAINT_READ,
+    Permission.MERCHANT_ORDER_READ,
+    Permission.MERCHANT_ORDER_IMPORT,
+    Permission.MERCHANT_COMPLAINT_FLAG,
+}
 _REVIEWER = _EVERYONE | {Permission.REVIEW_QUEUE_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -51,7 +61,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MERCHANT_STAFF: _MERCHANT,
     Role.REVIEWER: _REVIEWER,
     Role.SENIOR_REVIEWER: _REVIEWER | {Permission.REVIEW_SECOND_INSTANCE_RULE},
-    Role.ADMIN: _EVERYONE | {Permission.ADMIN_SHOP_MANAGE, Permission.ADMIN_USER_MANAGE},
+    Role.ADMIN: _EVERYONE
+    | {
+        Permission.ADMIN_SHOP_MANAGE,
+        Permission.ADMIN_USER_MANAGE,
+        Permission.PLATFORM_COMPLAINT_RECORD,
+    },
+    Role.PLATFORM: _EVERYONE | {Permission.PLATFORM_COMPLAINT_RECORD},
 }
 
 

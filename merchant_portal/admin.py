@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from appeals import accounts
+from appeals import accounts, intake
 from appeals.errors import DomainError
 from appeals.models import Shop, User
 from appeals.permissions import Permission, Role
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
-from merchant_portal.forms import ActionForm, PasswordResetForm, ShopForm, UserForm
+from merchant_portal.forms import (
+    ActionForm,
+    ComplaintForm,
+    PasswordResetForm,
+    ShopForm,
+    UserForm,
+)
 
 bp = Blueprint("admin", __name__)
 
@@ -147,3 +153,39 @@ def _set_disabled(user_id: int, disabled: bool, done: str) -> ResponseReturnValu
         db().commit()
         flash(done, "success")
     return redirect(url_for(".user", user_id=target.id))
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@permission_required(Permission.PLATFORM_COMPLAINT_RECORD)
+def new_complaint() -> ResponseReturnValue:
+    form = ComplaintForm(_shop_choices())
+    if form.validate_on_submit():
+        report = {name: getattr(form, name).data for name in intake.FIELDS if hasattr(form, name)}
+        report["received_at"] = form.received_at.data
+        try:
+            received = intake.receive_complaint(
+                db(),
+                current_user,
+                report,
+                policy=current_app.config["DEADLINE_POLICY"],
+                time_zone=current_user.time_zone,
+            )
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            db().commit()
+            if received.created:
+                flash(
+                    gettext("Complaint %(id)s recorded.", id=received.complaint.external_id),
+                    "success",
+                )
+            else:
+                flash(
+                    gettext(
+                        "Complaint %(id)s was already recorded.", id=received.complaint.external_id
+                    ),
+                    "info",
+                )
+            return redirect(url_for(".new_complaint"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/complaint.html", form=form), status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -11,11 +12,13 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
-from appeals import accounts, migrate
+from appeals import accounts, audit, intake, migrate, order_import
 from appeals.accounts import SYSTEM
 from appeals.errors import DomainError
 from appeals.models import Shop
 from appeals.permissions import Role
+from evidence.errors import RejectedUpload
+from evidence.tables import Table, read_table
 from merchant_portal.database import db
 
 
@@ -150,7 +153,83 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     run(host=host, port=port, workers=workers, threads=threads)
 
 
+@click.command("import-orders")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--shop", "shop_name", required=True, help="The shop the orders belong to.")
+@click.option("--time-zone", default=None, help="Zone of times without one (default: platform).")
+@with_appcontext
+@_domain_errors_as_usage
+def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
+    """Import a shop's order export (CSV or XLSX); re-importing updates by order number."""
+    shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name)
+    plan = order_import.plan_import(
+        _read(path),
+        time_zone=time_zone or current_app.config["DEFAULT_TIME_ZONE"],
+        fingerprint_key=current_app.config["FINGERPRINT_KEY"],
+    )
+    if plan.missing_required:
+        raise click.ClickException("no column for: " + ", ".join(plan.missing_required))
+    result = order_import.apply_plan(db(), shop, plan)
+    linked = intake.link_orders(db(), shop.id)
+    db().commit()
+    for error in plan.errors:
+        click.echo(f"row {error.row}, column {error.column}: {error.message % error.params}")
+    click.echo(
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.failed} rows refused, {linked} complaints linked to their order."
+    )
+
+
+@click.command("import-complaints")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+@_domain_errors_as_usage
+def import_complaints(path: Path) -> None:
+    """Record complaints from a JSON list or a CSV file; known external ids are kept."""
+    try:
+        records = intake.read_complaint_file(path)
+    except RejectedUpload as error:
+        raise click.ClickException(str(error)) from None
+    result = intake.import_complaints(
+        db(),
+        SYSTEM,
+        records,
+        policy=current_app.config["DEADLINE_POLICY"],
+        time_zone=current_app.config["DEFAULT_TIME_ZONE"],
+    )
+    db().commit()
+    for number, message in result.errors:
+        click.echo(f"record {number}: {message}")
+    click.echo(
+        f"{result.created} recorded, {result.existing} already known, {len(result.errors)} refused."
+    )
+    if result.errors:
+        raise SystemExit(1)
+
+
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit() -> None:
+    """Check the audit trail's hash chain; exits 1 and names the entry if it was tampered with."""
+    report = audit.verify(db())
+    if report.intact:
+        click.echo(f"Audit trail intact: {report.checked} entries verified.")
+        return
+    click.echo(f"Audit trail BROKEN at entry {report.event_id}: {report.problem}.")
+    raise SystemExit(1)
+
+
+def _read(path: Path) -> Table:
+    try:
+        return read_table(path)
+    except RejectedUpload as error:
+        raise click.ClickException(str(error)) from None
+
+
 COMMANDS = [
+    import_orders,
+    import_complaints,
+    verify_audit,
     init_db,
     demo,
     create_shop,

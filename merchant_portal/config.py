@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from appeals.deadlines import DeadlinePolicy
 
 DEFAULTS: dict[str, Any] = {
     # Storage. DATABASE_URL unset: a SQLite file in DATA_DIR (the instance folder by default).
@@ -37,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_TIME_ZONE": "Asia/Shanghai",
     "BABEL_DEFAULT_LOCALE": "en",
     "PAGE_SIZE": 25,
+    # Complaints: how long a merchant has to appeal once the platform received one.
+    "APPEAL_WINDOW_DAYS": 7,
+    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     "PREFERRED_URL_SCHEME": "https",
 }
 
@@ -53,6 +59,10 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'portal.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _local_secret_key(data_dir)
+    # Keys buyer phone and address fingerprints; derived so there is one secret to keep.
+    secret = str(app.config["SECRET_KEY"]).encode()
+    app.config["FINGERPRINT_KEY"] = hashlib.sha256(b"appeal-desk fingerprints:" + secret).digest()
+    app.config["DEADLINE_POLICY"] = DeadlinePolicy(timedelta(days=app.config["APPEAL_WINDOW_DAYS"]))
 
 
 def _local_secret_key(data_dir: Path) -> str:

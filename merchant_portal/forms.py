@@ -7,13 +7,32 @@ from zoneinfo import available_timezones
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from appeals import accounts, passwords
 from appeals.errors import InvalidInput
 from appeals.permissions import Role
-from merchant_portal.i18n import LANGUAGE_NAMES, ROLE_LABELS
+from merchant_portal.i18n import (
+    CHANNEL_LABELS,
+    COMPLAINT_TYPE_LABELS,
+    DEADLINE_LABELS,
+    LANGUAGE_NAMES,
+    MALICIOUS_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+)
 
 TIME_ZONES = sorted(zone for zone in available_timezones() if "/" in zone)
 
@@ -102,3 +121,79 @@ class PasswordResetForm(FlaskForm):
         validators=[DataRequired(), Length(min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH)],
     )
     submit = SubmitField(_l("Set password"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Order export (CSV or XLSX)"),
+        validators=[FileRequired(_l("Choose a file to import."))],
+        description=_l("Columns in Chinese or English, e.g. 订单号, 买家, 下单时间, 物流单号."),
+    )
+    submit = SubmitField(_l("Upload and preview"))
+
+
+class FlagForm(FlaskForm):
+    category = SelectField(_l("Why is it malicious?"), validators=[DataRequired()])
+    rationale = TextAreaField(
+        _l("Your reasons"),
+        validators=[DataRequired(), Length(min=10, max=4000)],
+        description=_l("What happened, and which records show it. Reviewers read this."),
+    )
+    submit = SubmitField(_l("Flag as malicious"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(c.value, label) for c, label in MALICIOUS_LABELS.items()]
+
+
+class InboxFilterForm(FlaskForm):
+    """The inbox's filters, read from the query string (GET, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Complaint or order number"), validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    type = SelectField(_l("Type"), validators=[Optional()])
+    flagged = SelectField(_l("Flag"), validators=[Optional()])
+    deadline = SelectField(_l("Deadline"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        every = [("", _l("All"))]
+        self.status.choices = every + [(s.value, label) for s, label in STATUS_LABELS.items()]
+        self.type.choices = every + [(t.value, label) for t, label in COMPLAINT_TYPE_LABELS.items()]
+        self.flagged.choices = [
+            *every,
+            ("yes", _l("Flagged as malicious")),
+            ("no", _l("Not flagged")),
+        ]
+        self.deadline.choices = every + [(d.value, label) for d, label in DEADLINE_LABELS.items()]
+        self.sort.choices = [
+            ("deadline", _l("Deadline, soonest first")),
+            ("received", _l("Received, newest first")),
+        ]
+
+
+class ComplaintForm(FlaskForm):
+    """An admin records a complaint that reached the platform by hotline or email."""
+
+    shop = SelectField(_l("Shop"), coerce=int, validators=[DataRequired()])
+    external_id = StringField(_l("Complaint number"), validators=[DataRequired(), Length(max=64)])
+    type = SelectField(_l("Type"), validators=[DataRequired()])
+    channel = SelectField(_l("Channel"), validators=[DataRequired()])
+    order_number = StringField(_l("Order number"), validators=[Optional(), Length(max=64)])
+    buyer_ref = StringField(_l("Buyer"), validators=[DataRequired(), Length(max=120)])
+    received_at = DateTimeLocalField(
+        _l("Received at"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    penalty_points = IntegerField(_l("Penalty points at stake"), default=0, validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=10000)])
+    submit = SubmitField(_l("Record complaint"))
+
+    def __init__(self, shops: list[tuple[int, str]], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.shop.choices = shops
+        self.type.choices = [(t.value, label) for t, label in COMPLAINT_TYPE_LABELS.items()]
+        self.channel.choices = [(c.value, label) for c, label in CHANNEL_LABELS.items()]

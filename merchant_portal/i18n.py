@@ -17,7 +17,7 @@ from flask_login import current_user
 from appeals.accounts import SUPPORTED_LOCALES
 from appeals.columns import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
-from appeals.models import ComplaintChannel, ComplaintType
+from appeals.models import ComplaintChannel, ComplaintStatus, ComplaintType, MaliciousCategory
 from appeals.permissions import Role
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -29,6 +29,7 @@ ROLE_LABELS = {
     Role.REVIEWER: lazy_gettext("Reviewer"),
     Role.SENIOR_REVIEWER: lazy_gettext("Senior reviewer"),
     Role.ADMIN: lazy_gettext("Platform admin"),
+    Role.PLATFORM: lazy_gettext("Platform integration"),
 }
 COMPLAINT_TYPE_LABELS = {
     ComplaintType.PRODUCT_QUALITY: lazy_gettext("Product quality"),
@@ -44,11 +45,46 @@ CHANNEL_LABELS = {
     ComplaintChannel.HOTLINE: lazy_gettext("Hotline"),
     ComplaintChannel.EMAIL: lazy_gettext("Email"),
 }
+STATUS_LABELS = {
+    ComplaintStatus.OPEN: lazy_gettext("Open"),
+    ComplaintStatus.APPEALED: lazy_gettext("Appealed"),
+    ComplaintStatus.CLOSED: lazy_gettext("Closed"),
+}
+MALICIOUS_LABELS = {
+    MaliciousCategory.RETURN_ABUSE: lazy_gettext("Return abuse"),
+    MaliciousCategory.EXTORTION: lazy_gettext("Malicious review or extortion"),
+    MaliciousCategory.FAKE_TRANSACTION: lazy_gettext("Fake transaction"),
+    MaliciousCategory.PROFESSIONAL_CLAIMANT: lazy_gettext("Professional claimant"),
+    MaliciousCategory.COMPETITOR_SABOTAGE: lazy_gettext("Competitor sabotage"),
+    MaliciousCategory.OTHER: lazy_gettext("Other"),
+}
 DEADLINE_LABELS = {
     DeadlineState.AMPLE: lazy_gettext("Plenty of time"),
     DeadlineState.UNDER_5_DAYS: lazy_gettext("Under 5 days"),
     DeadlineState.UNDER_24_HOURS: lazy_gettext("Under 24 hours"),
     DeadlineState.PAST_DUE: lazy_gettext("Past due"),
+}
+
+
+IMPORT_FIELD_LABELS = {
+    "number": lazy_gettext("Order number"),
+    "buyer_ref": lazy_gettext("Buyer"),
+    "item": lazy_gettext("Item"),
+    "quantity": lazy_gettext("Quantity"),
+    "unit_price": lazy_gettext("Unit price"),
+    "total_amount": lazy_gettext("Total"),
+    "currency": lazy_gettext("Currency"),
+    "ordered_at": lazy_gettext("Ordered"),
+    "paid_at": lazy_gettext("Paid"),
+    "shipped_at": lazy_gettext("Shipped"),
+    "delivered_at": lazy_gettext("Delivered"),
+    "confirmed_at": lazy_gettext("Receipt confirmed"),
+    "carrier": lazy_gettext("Carrier"),
+    "tracking_number": lazy_gettext("Tracking number"),
+    "refund_amount": lazy_gettext("Refund amount"),
+    "refunded_at": lazy_gettext("Refunded"),
+    "contact": lazy_gettext("Buyer phone (kept as a fingerprint only)"),
+    "address": lazy_gettext("Delivery address (kept as a fingerprint only)"),
 }
 
 
@@ -88,7 +124,14 @@ def deadline(value: datetime) -> DeadlineState:
 
 def label(value: object) -> str:
     """The translated label of a role, complaint type, channel or deadline state."""
-    for table in (ROLE_LABELS, COMPLAINT_TYPE_LABELS, CHANNEL_LABELS, DEADLINE_LABELS):
+    for table in (
+        ROLE_LABELS,
+        COMPLAINT_TYPE_LABELS,
+        CHANNEL_LABELS,
+        DEADLINE_LABELS,
+        STATUS_LABELS,
+        MALICIOUS_LABELS,
+    ):
         if value in table:
             return str(table[value])  # type: ignore[index]
     return str(value)
@@ -105,6 +148,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["deadline_state"] = deadline
+    app.jinja_env.filters["import_field"] = lambda name: str(IMPORT_FIELD_LABELS.get(name, name))
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,

@@ -1,40 +1,110 @@
-"""The merchant's side: the complaint inbox and each complaint with its order."""
+"""The merchant's side: the complaint inbox, each complaint with its dossier, and flags."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 
 from appeals import complaints
-from appeals.permissions import Permission
+from appeals.deadlines import DeadlineState
+from appeals.dossier import build_dossier
+from appeals.errors import DomainError
+from appeals.models import ComplaintStatus, ComplaintType, MaliciousCategory
+from appeals.permissions import Permission, has_permission
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
+from merchant_portal.forms import ActionForm, FlagForm, InboxFilterForm
 
 bp = Blueprint("merchant", __name__)
+
+
+def _inbox_filter(form: InboxFilterForm) -> complaints.InboxFilter:
+    data = form.data if form.validate() else {}
+    flagged = {"yes": True, "no": False}.get(data.get("flagged") or "")
+    return complaints.InboxFilter(
+        status=ComplaintStatus(data["status"]) if data.get("status") else None,
+        type=ComplaintType(data["type"]) if data.get("type") else None,
+        flagged=flagged,
+        deadline=DeadlineState(data["deadline"]) if data.get("deadline") else None,
+        search=data.get("q") or "",
+        sort=data.get("sort") or "deadline",
+    )
 
 
 @bp.get("/inbox")
 @permission_required(Permission.MERCHANT_COMPLAINT_READ)
 def inbox() -> ResponseReturnValue:
+    form = InboxFilterForm(request.args)
     page = complaints.list_complaints(
         db(),
         current_user,
+        _inbox_filter(form),
         page=request.args.get("page", 1, type=int) or 1,
         per_page=current_app.config["PAGE_SIZE"],
     )
-    return render_template("merchant/inbox.html", page=page)
+    counts = complaints.status_counts(db(), current_user)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("merchant/inbox.html", page=page, form=form, counts=counts, query=query)
+
+
+def _complaint_page(
+    complaint_id: int, flag_form: FlagForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    found = complaints.get_complaint(db(), current_user, complaint_id)
+    if flag_form is None:
+        flag_form = FlagForm(
+            formdata=None,
+            data={
+                "category": found.flag_category.value if found.flag_category else None,
+                "rationale": found.flag_rationale,
+            },
+        )
+    return render_template(
+        "merchant/complaint.html",
+        complaint=found,
+        dossier=build_dossier(db(), current_user, found.id),
+        flag_form=flag_form,
+        action_form=ActionForm(),
+        can_flag=has_permission(current_user, Permission.MERCHANT_COMPLAINT_FLAG),
+    ), status
 
 
 @bp.get("/complaints/<int:complaint_id>")
 @permission_required(Permission.MERCHANT_COMPLAINT_READ)
 def complaint(complaint_id: int) -> ResponseReturnValue:
+    return _complaint_page(complaint_id)
+
+
+@bp.post("/complaints/<int:complaint_id>/flag")
+@permission_required(Permission.MERCHANT_COMPLAINT_FLAG)
+def flag(complaint_id: int) -> ResponseReturnValue:
     found = complaints.get_complaint(db(), current_user, complaint_id)
-    return render_template("merchant/complaint.html", complaint=found)
+    form = FlagForm()
+    if form.validate_on_submit():
+        try:
+            complaints.flag_complaint(
+                db(),
+                current_user,
+                found,
+                MaliciousCategory(form.category.data),
+                form.rationale.data,
+            )
+        except DomainError as error:
+            form.rationale.errors = [*form.rationale.errors, gettext(error.message, **error.params)]
+        else:
+            db().commit()
+            flash(gettext("Complaint flagged as malicious."), "success")
+            return redirect(url_for(".complaint", complaint_id=found.id))
+    return _complaint_page(found.id, form, 422)
 
 
-@bp.get("/orders/<int:order_id>")
-@permission_required(Permission.MERCHANT_ORDER_READ)
-def order(order_id: int) -> ResponseReturnValue:
-    found = complaints.get_order(db(), current_user, order_id)
-    return render_template("merchant/order.html", order=found)
+@bp.post("/complaints/<int:complaint_id>/unflag")
+@permission_required(Permission.MERCHANT_COMPLAINT_FLAG)
+def unflag(complaint_id: int) -> ResponseReturnValue:
+    found = complaints.get_complaint(db(), current_user, complaint_id)
+    complaints.unflag_complaint(db(), current_user, found)
+    db().commit()
+    flash(gettext("The malicious flag was withdrawn."), "success")
+    return redirect(url_for(".complaint", complaint_id=found.id))

@@ -112,7 +112,10 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
-    return render_error(error.status, gettext(error.message, **error.params), code=error.code)
+    extra = {"field": error.field} if error.field else {}
+    return render_error(
+        error.status, gettext(error.message, **error.params), code=error.code, **extra
+    )
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:

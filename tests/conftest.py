@@ -147,7 +147,7 @@ def client(app: Flask) -> FlaskClient:
 class World:
     """Two shops with a user of every role, an order and a complaint in each shop."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, data_dir: Path) -> None:
         self.session = session
         self.shop_a = accounts.create_shop(session, SYSTEM, "Shop A")
         self.shop_b = accounts.create_shop(session, SYSTEM, "Shop B 乙店")
@@ -159,6 +159,7 @@ class World:
             ("reviewer", Role.REVIEWER, None),
             ("senior", Role.SENIOR_REVIEWER, None),
             ("admin", Role.ADMIN, None),
+            ("platform", Role.PLATFORM, None),
         ]:
             self.users[name] = accounts.create_user(
                 session,
@@ -175,6 +176,19 @@ class World:
             self.tokens[name] = (token.id, secret)
         self.order_a, self.complaint_a = self._case(self.shop_a, "A", SHOP_A_MARKER)
         self.order_b, self.complaint_b = self._case(self.shop_b, "B", SHOP_B_MARKER)
+        self.import_a = self._import(data_dir)
+
+    def _import(self, data_dir: Path):  # type: ignore[no-untyped-def]
+        from appeals import order_import
+
+        folder = data_dir / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "world-import-a").write_text(
+            f"订单号,买家,商品\nORDER-A-2,buyer-{SHOP_A_MARKER},{SHOP_A_MARKER}\n", encoding="utf-8"
+        )
+        return order_import.start_import(
+            self.session, self.users["owner_a"], "orders-a.csv", "world-import-a"
+        )
 
     def _case(self, shop: Shop, tag: str, marker: str):  # type: ignore[no-untyped-def]
         from datetime import timedelta
@@ -211,7 +225,7 @@ def world(app: Flask) -> World:
         from merchant_portal.database import db
 
         session = db()
-        built = World(session)
+        built = World(session, Path(app.config["DATA_DIR"]))
         session.commit()
         return built
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
-from appeals.models.account import Shop
+from appeals.models.account import Shop, User
 
 
 class ComplaintType(StrEnum):
@@ -45,6 +47,25 @@ class ComplaintChannel(StrEnum):
     EMAIL = "email"
 
 
+class ComplaintStatus(StrEnum):
+    """Where the complaint stands for the merchant."""
+
+    OPEN = "open"
+    APPEALED = "appealed"
+    CLOSED = "closed"
+
+
+class MaliciousCategory(StrEnum):
+    """Why the merchant believes a complaint is malicious."""
+
+    RETURN_ABUSE = "return_abuse"
+    EXTORTION = "extortion"
+    FAKE_TRANSACTION = "fake_transaction"
+    PROFESSIONAL_CLAIMANT = "professional_claimant"
+    COMPETITOR_SABOTAGE = "competitor_sabotage"
+    OTHER = "other"
+
+
 class Order(Base):
     """One order of a shop, as the platform's export describes it."""
 
@@ -53,21 +74,29 @@ class Order(Base):
         UniqueConstraint("shop_id", "number", name="uq_shop_order_shop_number"),
         # Lets complaints reference (shop, order) so an order of another shop cannot be cited.
         UniqueConstraint("shop_id", "id", name="uq_shop_order_shop_id_id"),
+        Index("ix_shop_order_shop_buyer", "shop_id", "buyer_ref"),
+        Index("ix_shop_order_shop_ordered", "shop_id", "ordered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
     number: Mapped[str] = mapped_column(String(64))
-    buyer_ref: Mapped[str] = mapped_column(String(120), index=True)
+    buyer_ref: Mapped[str] = mapped_column(String(120))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3))
+    ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carrier: Mapped[str | None] = mapped_column(String(80))
     tracking_number: Mapped[str | None] = mapped_column(String(80))
+    refund_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Keyed fingerprints of the buyer's phone and address: comparable, never readable.
+    contact_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
+    address_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     shop: Mapped[Shop] = relationship()
@@ -83,24 +112,45 @@ class Complaint(Base):
             ["shop_order.shop_id", "shop_order.id"],
             name="fk_complaint_shop_order",
         ),
+        CheckConstraint(
+            "(flag_category IS NULL) = (flagged_at IS NULL)"
+            " AND (flag_category IS NULL) = (flag_rationale IS NULL)"
+            " AND (flag_category IS NULL) = (flagged_by_id IS NULL)",
+            name="flag_complete",
+        ),
+        Index("ix_complaint_inbox", "shop_id", "appeal_deadline", "id"),
+        Index("ix_complaint_shop_buyer", "shop_id", "buyer_ref"),
+        Index("ix_complaint_shop_received", "shop_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
     order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # As the platform reported it; linked to order_id once the shop's orders are imported.
+    order_number: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
     type: Mapped[ComplaintType] = mapped_column(str_enum(ComplaintType, "complaint_type"))
     channel: Mapped[ComplaintChannel] = mapped_column(
         str_enum(ComplaintChannel, "complaint_channel")
     )
     description: Mapped[str] = mapped_column(Text)
-    buyer_ref: Mapped[str] = mapped_column(String(120), index=True)
+    buyer_ref: Mapped[str] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    appeal_deadline: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    appeal_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     penalty_points: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[ComplaintStatus] = mapped_column(
+        str_enum(ComplaintStatus, "complaint_status"), default=ComplaintStatus.OPEN
+    )
+    flag_category: Mapped[MaliciousCategory | None] = mapped_column(
+        str_enum(MaliciousCategory, "malicious_category")
+    )
+    flag_rationale: Mapped[str | None] = mapped_column(Text)
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     shop: Mapped[Shop] = relationship()
+    flagged_by: Mapped[User | None] = relationship()
     order: Mapped[Order | None] = relationship(
         primaryjoin="and_(Complaint.order_id == Order.id, Complaint.shop_id == Order.shop_id)",
         foreign_keys=[order_id],

@@ -29,7 +29,7 @@ def test_merchant_signs_in_reads_a_complaint_and_switches_to_chinese(
     page = context.new_page()
     sign_in(page, live_url, "owner@volt.example")
     expect(page.get_by_role("heading", name="Complaints against your shop")).to_be_visible()
-    expect(page.get_by_text("Past due").first).to_be_visible()
+    expect(page.locator(".deadline", has_text="Past due").first).to_be_visible()
     page.screenshot(path=shots / "inbox-en.png", full_page=True)
 
     page.get_by_role("link", name="CP-VOLT-2026000").click()

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from tests.conftest import World
 
-PRINCIPALS = ["anonymous", "owner_a", "staff_a", "owner_b", "reviewer", "senior", "admin"]
+PRINCIPALS = [
+    "anonymous", "owner_a", "staff_a", "owner_b", "reviewer", "senior", "admin", "platform",
+]  # fmt: skip
 LOGIN = 302  # anonymous visitors are sent to the login page
 
 
@@ -41,9 +43,16 @@ class Route:
     url: Callable[[World], str]
     expected: dict[str, int]
     data: dict[str, str] = field(default_factory=dict)
+    json: dict[str, object] | None = None
 
 
 ADMINS = ("admin",)
+MERCHANTS = ("owner_a", "staff_a", "owner_b")
+COMPLAINT_JSON = {
+    "external_id": "CP-API-1", "shop": "Shop A", "type": "not_received", "channel": "online",
+    "description": "parcel never came", "buyer_ref": "buyer-9",
+    "received_at": "2026-11-20T10:00:00+08:00",
+}  # fmt: skip
 REVIEWERS = ("reviewer", "senior")
 
 ROUTES = [
@@ -71,7 +80,43 @@ ROUTES = [
         lambda w: f"/complaints/{w.complaint_a.id}",
         merchants_of_a(200),
     ),
-    Route("merchant.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
+    Route(
+        "merchant.flag",
+        "POST",
+        lambda w: f"/complaints/{w.complaint_a.id}/flag",
+        merchants_of_a(422),
+    ),
+    Route(
+        "merchant.unflag",
+        "POST",
+        lambda w: f"/complaints/{w.complaint_a.id}/unflag",
+        merchants_of_a(302),
+    ),
+    Route("orders.index", "GET", lambda w: "/orders", only(MERCHANTS, 200)),
+    Route("orders.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
+    Route("orders.upload", "GET", lambda w: "/orders/import", only(MERCHANTS, 200)),
+    Route("orders.upload", "POST", lambda w: "/orders/import", only(MERCHANTS, 422)),
+    Route(
+        "orders.preview", "GET", lambda w: f"/orders/import/{w.import_a.id}", merchants_of_a(200)
+    ),
+    Route(
+        "orders.apply",
+        "POST",
+        lambda w: f"/orders/import/{w.import_a.id}/apply",
+        merchants_of_a(302),
+    ),
+    Route(
+        "admin.new_complaint",
+        "GET",
+        lambda w: "/admin/complaints/new",
+        only(("admin", "platform"), 200),
+    ),
+    Route(
+        "admin.new_complaint",
+        "POST",
+        lambda w: "/admin/complaints/new",
+        only(("admin", "platform"), 422),
+    ),
     Route("review.queue", "GET", lambda w: "/review/", only(REVIEWERS, 200)),
     Route("admin.index", "GET", lambda w: "/admin/", only(ADMINS, 200)),
     Route("admin.shops", "GET", lambda w: "/admin/shops", only(ADMINS, 200)),
@@ -101,4 +146,17 @@ ROUTES = [
     ),
     Route("api.me", "GET", lambda w: "/api/v1/me", expect(200, anonymous=401)),
     Route("api.openapi", "GET", lambda w: "/api/v1/openapi.json", expect(200)),
+    Route(
+        "api.list_complaints",
+        "GET",
+        lambda w: "/api/v1/complaints",
+        expect(403, anonymous=401, owner_a=200, staff_a=200, owner_b=200),
+    ),
+    Route(
+        "api.create_complaint",
+        "POST",
+        lambda w: "/api/v1/complaints",
+        expect(403, anonymous=401, admin=201, platform=201),
+        json=COMPLAINT_JSON,
+    ),
 ]

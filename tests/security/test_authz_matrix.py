@@ -40,7 +40,12 @@ def test_route_answers_each_principal(
     data = dict(route.data)
     if route.method == "POST":
         data["csrf_token"] = csrf_token(client)
-    response = client.open(route.url(world), method=route.method, data=data, headers=headers)
+    if route.json is not None:
+        response = client.open(
+            route.url(world), method=route.method, json=route.json, headers=headers
+        )
+    else:
+        response = client.open(route.url(world), method=route.method, data=data, headers=headers)
 
     assert response.status_code == route.expected[principal]
     body = response.get_data(as_text=True)

@@ -23,6 +23,7 @@ KEYWORDS = {
 METHODS = [
     ("**/merchant_portal/**.py", "python"),
     ("**/appeals/**.py", "python"),
+    ("**/evidence/**.py", "python"),
     ("**/templates/**.html", "jinja2"),
 ]
 

@@ -1,0 +1,306 @@
+"""The complainant dossier: what the shop's own records say about the buyer behind a complaint.
+
+Each signal is a sentence with its numbers. The computation is fixed by its inputs (the
+complaint, the shop's orders and complaints known at `as_of`) and versioned, and the ids it
+read are recorded with a digest, so that a dossier cited as an exhibit can be recomputed
+and checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from appeals.columns import utcnow
+from appeals.complaints import get_complaint
+from appeals.errors import N_
+from appeals.models import Complaint, Order
+from appeals.permissions import Actor
+
+ALGORITHM = "dossier/1"
+WINDOW = timedelta(days=90)
+
+# Phrases that turn a complaint into a threat: bad reviews, exposure, multiple compensation.
+EXTORTION_PHRASES = {
+    "zh": ["差评", "不退款就", "不给退款", "曝光", "投诉到底", "12315", "三倍赔偿", "十倍赔偿",
+           "假一赔十", "赔偿我", "举报你", "打官司", "媒体"],
+    "en": ["bad review", "1-star", "one star", "negative review", "refund me or", "or i will",
+           "report you", "expose", "compensation", "lawyer", "sue you", "go to the media"],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One finding: a stable code, how much it weighs, and its sentence with numbers."""
+
+    code: str
+    level: str  # "info", "warning" or "alert"
+    message: str
+    params: dict[str, Any]
+    related_order_ids: list[int] = field(default_factory=list)
+    related_complaint_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dossier:
+    complaint_id: int
+    buyer_ref: str
+    as_of: datetime
+    signals: list[Signal]
+    inputs: dict[str, list[int]]
+    algorithm: str = ALGORITHM
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["as_of"] = self.as_of.isoformat()
+        return data
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON: the same inputs always give the same digest."""
+        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def build_dossier(
+    session: Session, actor: Actor, complaint_id: int, as_of: datetime | None = None
+) -> Dossier:
+    """Compute the dossier for a complaint of the actor's shop."""
+    complaint = get_complaint(session, actor, complaint_id)
+    as_of = as_of or utcnow()
+    shop, buyer, since = complaint.shop_id, complaint.buyer_ref, as_of - WINDOW
+    orders = list(
+        session.scalars(
+            select(Order)
+            .where(Order.shop_id == shop, Order.buyer_ref == buyer, Order.created_at <= as_of)
+            .order_by(Order.id)
+        )
+    )
+    complaints = list(
+        session.scalars(
+            select(Complaint)
+            .where(Complaint.shop_id == shop, Complaint.buyer_ref == buyer)
+            .where(Complaint.received_at <= as_of)
+            .order_by(Complaint.id)
+        )
+    )
+    signals = [
+        _history(session, shop, orders, complaints, since),
+        _refunds(session, shop, orders, since),
+        _after_confirmation(complaint, complaints),
+        _delivery_gap(complaint),
+        _shared_fingerprints(session, shop, buyer, orders),
+        _extortion(complaint),
+    ]
+    return Dossier(
+        complaint_id=complaint.id,
+        buyer_ref=buyer,
+        as_of=as_of,
+        signals=[signal for signal in signals if signal is not None],
+        inputs={"orders": [o.id for o in orders], "complaints": [c.id for c in complaints]},
+    )
+
+
+def _in_window(moment: datetime | None, since: datetime) -> bool:
+    return moment is not None and moment >= since
+
+
+def _history(
+    session: Session, shop: int, orders: list[Order], complaints: list[Complaint], since: datetime
+) -> Signal:
+    recent_complaints = [c for c in complaints if c.received_at >= since]
+    recent_orders = [o for o in orders if _in_window(o.ordered_at or o.paid_at, since)]
+    shop_complaints = (
+        session.scalar(
+            select(func.count())
+            .select_from(Complaint)
+            .where(Complaint.shop_id == shop, Complaint.received_at >= since)
+        )
+        or 0
+    )
+    shop_orders = (
+        session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.shop_id == shop, Order.ordered_at >= since)
+        )
+        or 0
+    )
+    buyer_rate = rate(len(recent_complaints), max(len(recent_orders), 1))
+    shop_rate = rate(shop_complaints, shop_orders)
+    ratio = buyer_rate / shop_rate if shop_rate else 0.0
+    level = (
+        "alert"
+        if len(recent_complaints) >= 3 and ratio >= 3
+        else ("warning" if len(recent_complaints) >= 2 else "info")
+    )
+    return Signal(
+        "complaint_history",
+        level,
+        N_(
+            "%(complaints)d complaints in the last 90 days on %(orders)d orders (%(rate)s); "
+            "your shop's rate is %(shop_rate)s, so this buyer complains %(ratio)s times as often."
+        ),
+        {
+            "complaints": len(recent_complaints),
+            "orders": len(recent_orders),
+            "rate": f"{buyer_rate:.0%}",
+            "shop_rate": f"{shop_rate:.1%}",
+            "ratio": f"{ratio:.1f}",
+        },
+        related_order_ids=[o.id for o in recent_orders],
+        related_complaint_ids=[c.id for c in recent_complaints],
+    )
+
+
+def _refunds(session: Session, shop: int, orders: list[Order], since: datetime) -> Signal:
+    refunded = [o for o in orders if _in_window(o.refunded_at, since)]
+    shop_refunds = (
+        session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(and_(Order.shop_id == shop, Order.refunded_at >= since))
+        )
+        or 0
+    )
+    shop_orders = (
+        session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.shop_id == shop, Order.ordered_at >= since)
+        )
+        or 0
+    )
+    recent = [o for o in orders if _in_window(o.ordered_at or o.paid_at, since)]
+    buyer_rate, shop_rate = (
+        rate(len(refunded), max(len(recent), 1)),
+        rate(shop_refunds, shop_orders),
+    )
+    level = "warning" if len(refunded) >= 2 and buyer_rate > 2 * shop_rate else "info"
+    return Signal(
+        "refund_history",
+        level,
+        N_(
+            "%(refunds)d refunds in the last 90 days (%(rate)s of this buyer's orders); "
+            "your shop refunds %(shop_rate)s of orders."
+        ),
+        {"refunds": len(refunded), "rate": f"{buyer_rate:.0%}", "shop_rate": f"{shop_rate:.1%}"},
+        related_order_ids=[o.id for o in refunded],
+    )
+
+
+def _after_confirmation(complaint: Complaint, complaints: list[Complaint]) -> Signal:
+    late = [
+        c for c in complaints
+        if c.order is not None and c.order.confirmed_at is not None
+        and c.received_at > c.order.confirmed_at
+    ]  # fmt: skip
+    this_one = complaint in late
+    return Signal(
+        "after_confirmation",
+        "warning" if this_one else "info",
+        N_("This complaint was filed after the buyer confirmed receipt.")
+        if this_one
+        else N_("This complaint was not filed after a confirmed receipt."),
+        {"all_after_confirmation": len(late), "complaints": len(complaints)},
+        related_complaint_ids=[c.id for c in late],
+    )
+
+
+def _delivery_gap(complaint: Complaint) -> Signal | None:
+    order = complaint.order
+    if order is None or order.delivered_at is None:
+        return None
+    gap = complaint.received_at - order.delivered_at
+    days = gap.total_seconds() / 86400
+    if gap < timedelta(0):
+        return Signal(
+            "delivery_gap",
+            "info",
+            N_("The complaint was filed %(days)s days before delivery."),
+            {"days": f"{-days:.1f}"},
+            related_order_ids=[order.id],
+        )
+    return Signal(
+        "delivery_gap",
+        "warning" if days > 15 else "info",
+        N_("The complaint was filed %(days)s days after delivery."),
+        {"days": f"{days:.1f}"},
+        related_order_ids=[order.id],
+    )
+
+
+def _shared_fingerprints(session: Session, shop: int, buyer: str, orders: list[Order]) -> Signal:
+    contacts = {o.contact_fingerprint for o in orders if o.contact_fingerprint}
+    addresses = {o.address_fingerprint for o in orders if o.address_fingerprint}
+    others: dict[str, list[int]] = {}
+    for column, values in (
+        (Order.contact_fingerprint, contacts),
+        (Order.address_fingerprint, addresses),
+    ):
+        if not values:
+            continue
+        rows = session.execute(
+            select(Order.buyer_ref, Order.id).where(
+                Order.shop_id == shop, column.in_(values), Order.buyer_ref != buyer
+            )
+        )
+        for other, order_id in rows:
+            others.setdefault(other, []).append(order_id)
+    complaints_by_others = (
+        session.scalar(
+            select(func.count())
+            .select_from(Complaint)
+            .where(Complaint.shop_id == shop, Complaint.buyer_ref.in_(sorted(others)))
+        )
+        if others
+        else 0
+    )
+    return Signal(
+        "shared_fingerprints",
+        "alert" if others and complaints_by_others else ("warning" if others else "info"),
+        N_(
+            "%(buyers)d other buyer accounts share this buyer's phone or address; "
+            "they filed %(complaints)d complaints."
+        ),
+        {
+            "buyers": len(others),
+            "complaints": complaints_by_others or 0,
+            "accounts": sorted(others)[:20],
+        },
+        related_order_ids=sorted(i for ids in others.values() for i in ids)[:100],
+    )
+
+
+def find_phrases(text: str) -> list[str]:
+    """The extortion phrases (Chinese and English) that occur in a text."""
+    lowered = text.lower()
+    return [
+        phrase
+        for phrases in EXTORTION_PHRASES.values()
+        for phrase in phrases
+        if re.search(re.escape(phrase.lower()), lowered)
+    ]
+
+
+def _extortion(complaint: Complaint, chat_texts: tuple[str, ...] = ()) -> Signal:
+    found = sorted(set(find_phrases(complaint.description)).union(*map(find_phrases, chat_texts)))
+    return Signal(
+        "extortion_phrases",
+        "alert" if found else "info",
+        N_("Threatening phrases found in the complaint and chat exports: %(phrases)s.")
+        if found
+        else N_("No threatening phrases found in the complaint or chat exports."),
+        {"phrases": "、".join(found), "count": len(found)},
+    )

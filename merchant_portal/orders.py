@@ -1,0 +1,118 @@
+"""The merchant's orders: the list, and imports of platform order exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from appeals import complaints, order_import
+from appeals.errors import DomainError
+from appeals.models import OrderImport
+from appeals.permissions import Permission
+from evidence.errors import RejectedUpload
+from evidence.tables import read_table
+from merchant_portal.access import permission_required
+from merchant_portal.database import db
+from merchant_portal.forms import ActionForm, ImportForm
+from merchant_portal.uploads import save_upload
+
+bp = Blueprint("orders", __name__)
+
+
+def _folder() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "imports"
+
+
+def _plan(record: OrderImport) -> order_import.ImportPlan:
+    table = read_table(_folder() / record.stored_name)
+    return order_import.plan_import(
+        table,
+        time_zone=current_user.time_zone,
+        fingerprint_key=current_app.config["FINGERPRINT_KEY"],
+    )
+
+
+def _receive(upload: FileStorage) -> str:
+    """Keep the upload only if it reads as a table; a refused file is removed at once."""
+    stored, path = save_upload(upload, _folder(), current_app.config["IMPORT_MAX_BYTES"])
+    try:
+        read_table(path)
+    except RejectedUpload:
+        path.unlink(missing_ok=True)
+        raise
+    return stored
+
+
+@bp.get("/orders")
+@permission_required(Permission.MERCHANT_ORDER_READ)
+def index() -> ResponseReturnValue:
+    search = request.args.get("q", "")[:100]
+    page = complaints.list_orders(
+        db(),
+        current_user,
+        search=search,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    return render_template("orders/index.html", page=page, search=search)
+
+
+@bp.get("/orders/<int:order_id>")
+@permission_required(Permission.MERCHANT_ORDER_READ)
+def order(order_id: int) -> ResponseReturnValue:
+    found = complaints.get_order(db(), current_user, order_id)
+    return render_template("orders/order.html", order=found)
+
+
+@bp.route("/orders/import", methods=["GET", "POST"])
+@permission_required(Permission.MERCHANT_ORDER_IMPORT)
+def upload() -> ResponseReturnValue:
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            stored = _receive(form.file.data)
+        except RejectedUpload as error:
+            form.file.errors = [gettext(error.message, **error.params)]
+        else:
+            record = order_import.start_import(
+                db(), current_user, form.file.data.filename or "", stored
+            )
+            db().commit()
+            return redirect(url_for(".preview", import_id=record.id))
+    history = order_import.recent_imports(db(), current_user)
+    status = 422 if form.errors else 200
+    return render_template("orders/upload.html", form=form, history=history), status
+
+
+@bp.get("/orders/import/<int:import_id>")
+@permission_required(Permission.MERCHANT_ORDER_IMPORT)
+def preview(import_id: int) -> ResponseReturnValue:
+    record = order_import.get_import(db(), current_user, import_id)
+    plan = None if record.summary else _plan(record)
+    return render_template("orders/preview.html", record=record, plan=plan, form=ActionForm())
+
+
+@bp.post("/orders/import/<int:import_id>/apply")
+@permission_required(Permission.MERCHANT_ORDER_IMPORT)
+def apply(import_id: int) -> ResponseReturnValue:
+    record = order_import.get_import(db(), current_user, import_id)
+    try:
+        result = order_import.apply_import(db(), current_user, record, _plan(record))
+    except DomainError as error:
+        flash(gettext(error.message, **error.params), "error")
+        return redirect(url_for(".preview", import_id=record.id))
+    db().commit()
+    flash(
+        gettext(
+            "Import finished: %(created)d new orders, %(updated)d updated, "
+            "%(unchanged)d unchanged, %(failed)d rows refused.",
+            **result.as_dict(),
+        ),
+        "success",
+    )
+    return redirect(url_for(".preview", import_id=record.id))
