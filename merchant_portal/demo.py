@@ -6,12 +6,21 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appeals import accounts, complaints
 from appeals.accounts import SYSTEM
 from appeals.columns import utcnow
-from appeals.models import ComplaintChannel, ComplaintType, Shop, User
+from appeals.models import (
+    Complaint,
+    ComplaintChannel,
+    ComplaintType,
+    MaliciousCategory,
+    Shop,
+    User,
+)
+from appeals.order_import import fingerprint
 from appeals.permissions import Role
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed for demo users on purpose)
@@ -56,7 +65,7 @@ DESCRIPTIONS = {
 RECEIVED_DAYS_AGO = [0.2, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 6.5, 6.8, 7.5, 9]
 
 
-def load_demo(session: Session, seed: int = 2026) -> list[User]:
+def load_demo(session: Session, fingerprint_key: bytes = b"demo", seed: int = 2026) -> list[User]:
     """Create the demo shops, users, orders and complaints; returns the users."""
     rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not security)
     users: list[User] = []
@@ -65,7 +74,8 @@ def load_demo(session: Session, seed: int = 2026) -> list[User]:
         for role in (Role.MERCHANT_OWNER, Role.MERCHANT_STAFF):
             local = "owner" if role is Role.MERCHANT_OWNER else "staff"
             users.append(_user(session, f"{local}@{key}.example", role, shop, locale, zone))
-        _orders_and_complaints(session, shop, key, rng)
+        _orders_and_complaints(session, shop, key, rng, fingerprint_key)
+        _flag_one(session, shop, users[-2])
     for local, role in (
         ("reviewer", Role.REVIEWER),
         ("senior", Role.SENIOR_REVIEWER),
@@ -91,12 +101,33 @@ def _user(
     )
 
 
-def _orders_and_complaints(session: Session, shop: Shop, key: str, rng: random.Random) -> None:
+def _flag_one(session: Session, shop: Shop, owner: User) -> None:
+    """The serial complainer's threat, already flagged, so the flag and its audit show."""
+    threat = session.scalar(
+        select(Complaint)
+        .where(Complaint.shop_id == shop.id, Complaint.type == ComplaintType.SERVICE_ATTITUDE)
+        .order_by(Complaint.id)
+    )
+    if threat is not None:
+        complaints.flag_complaint(
+            session, owner, threat, MaliciousCategory.EXTORTION,
+            "买家在聊天中威胁：不退款就给差评。The buyer threatened a bad review unless refunded.",
+        )  # fmt: skip
+
+
+def _orders_and_complaints(
+    session: Session, shop: Shop, key: str, rng: random.Random, fingerprint_key: bytes
+) -> None:
     now = utcnow()
     orders = []
+    # buyer-003 and buyer-013 are one person with two accounts: same phone, same address.
+    phones = {f"buyer-{n:03d}": f"1380013{n:04d}" for n in range(1, 19)} | {
+        "buyer-013": "13800130003"
+    }
     for index in range(40):
         product, price = rng.choice(PRODUCTS[key])
         quantity = rng.randint(1, 3)
+        buyer = "buyer-003" if index % 5 == 0 else f"buyer-{rng.randint(1, 18):03d}"
         paid = now - timedelta(days=rng.uniform(10, 60))
         shipped = paid + timedelta(hours=rng.uniform(6, 72))
         delivered = shipped + timedelta(days=rng.uniform(1, 4))
@@ -105,12 +136,16 @@ def _orders_and_complaints(session: Session, shop: Shop, key: str, rng: random.R
                 session,
                 shop,
                 number=f"{key.upper()}{20261000 + index}",
-                buyer_ref=f"buyer-{rng.randint(1, 18):03d}",
+                buyer_ref=buyer,
                 items=[{"name": product, "quantity": quantity, "unit_price": price}],
                 total_amount=Decimal(price) * quantity,
+                ordered_at=paid - timedelta(minutes=5),
                 paid_at=paid,
                 shipped_at=shipped,
                 delivered_at=delivered,
+                refunded_at=delivered + timedelta(days=2) if buyer == "buyer-003" else None,
+                refund_amount=Decimal(price) if buyer == "buyer-003" else None,
+                contact_fingerprint=fingerprint(fingerprint_key, "contact", phones[buyer]),
                 confirmed_at=delivered + timedelta(days=1) if rng.random() < 0.6 else None,
                 carrier=rng.choice(CARRIERS),
                 tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}",
@@ -118,7 +153,8 @@ def _orders_and_complaints(session: Session, shop: Shop, key: str, rng: random.R
         )
     types = list(ComplaintType)
     for index, days_ago in enumerate(RECEIVED_DAYS_AGO):
-        order = orders[index * 2]
+        # Every third complaint comes from buyer-003, the serial complainer.
+        order = orders[(index // 3) * 5] if index % 3 == 0 else orders[index * 2 + 1]
         kind = types[index % len(types)]
         complaints.record_complaint(
             session,

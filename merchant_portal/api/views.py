@@ -1,6 +1,6 @@
 """API endpoints."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -115,8 +115,8 @@ def complaint_out(complaint: Complaint) -> ComplaintOut:
         buyer_ref=complaint.buyer_ref,
         order_number=complaint.order.number if complaint.order else complaint.order_number,
         order_id=complaint.order_id,
-        received_at=complaint.received_at,
-        appeal_deadline=complaint.appeal_deadline,
+        received_at=complaint.received_at.astimezone(UTC),
+        appeal_deadline=complaint.appeal_deadline.astimezone(UTC),
         deadline_state=deadline_state(complaint.appeal_deadline, utcnow()).value,
         penalty_points=complaint.penalty_points,
         flag_category=complaint.flag_category.value if complaint.flag_category else None,

@@ -132,3 +132,33 @@ def test_serve_runs_a_production_server(tmp_path) -> None:  # type: ignore[no-un
             server.wait(10)
             assert server.stdout is not None
             server.stdout.close()
+
+
+def test_import_orders_and_complaints_from_files(app: Flask, world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.factories import ZH_HEADER, order_row, write_csv
+
+    orders = write_csv(
+        tmp_path / "o.csv", ZH_HEADER, [order_row("CLI-1", "b1"), order_row("", "b2")]
+    )
+    result = run(app, "import-orders", str(orders), "--shop", "Shop A")
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output and "row 3, column 订单号" in result.output
+
+    records = [
+        {"external_id": "CP-CLI-1", "shop": "Shop A", "type": "counterfeit", "channel": "email",
+         "description": "fake", "buyer_ref": "b1", "received_at": "2026-11-20T08:00:00+08:00",
+         "order_number": "CLI-1"},
+        {"external_id": "CP-CLI-2", "shop": "Shop A", "type": "bogus", "channel": "email",
+         "description": "x", "buyer_ref": "b1", "received_at": "2026-11-20T08:00:00"},
+    ]  # fmt: skip
+    path = tmp_path / "complaints.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    result = run(app, "import-complaints", str(path))
+    assert "1 recorded, 0 already known, 1 refused" in result.output
+    assert "record 2: type" in result.output and result.exit_code == 1
+    again = run(app, "import-complaints", str(path))
+    assert "0 recorded, 1 already known" in again.output
+
+    assert "Audit trail intact" in run(app, "verify-audit").output
