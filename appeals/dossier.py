@@ -95,9 +95,17 @@ def build_dossier(
             .order_by(Complaint.id)
         )
     )
+    shop_orders = (
+        session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.shop_id == shop, Order.ordered_at >= since)
+        )
+        or 0
+    )
     signals = [
-        _history(session, shop, orders, complaints, since),
-        _refunds(session, shop, orders, since),
+        _history(session, shop, shop_orders, orders, complaints, since),
+        _refunds(session, shop, shop_orders, orders, since),
         _after_confirmation(complaint, complaints),
         _delivery_gap(complaint),
         _shared_fingerprints(session, shop, buyer, orders),
@@ -117,7 +125,12 @@ def _in_window(moment: datetime | None, since: datetime) -> bool:
 
 
 def _history(
-    session: Session, shop: int, orders: list[Order], complaints: list[Complaint], since: datetime
+    session: Session,
+    shop: int,
+    shop_orders: int,
+    orders: list[Order],
+    complaints: list[Complaint],
+    since: datetime,
 ) -> Signal:
     recent_complaints = [c for c in complaints if c.received_at >= since]
     recent_orders = [o for o in orders if _in_window(o.ordered_at or o.paid_at, since)]
@@ -126,14 +139,6 @@ def _history(
             select(func.count())
             .select_from(Complaint)
             .where(Complaint.shop_id == shop, Complaint.received_at >= since)
-        )
-        or 0
-    )
-    shop_orders = (
-        session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(Order.shop_id == shop, Order.ordered_at >= since)
         )
         or 0
     )
@@ -164,21 +169,15 @@ def _history(
     )
 
 
-def _refunds(session: Session, shop: int, orders: list[Order], since: datetime) -> Signal:
+def _refunds(
+    session: Session, shop: int, shop_orders: int, orders: list[Order], since: datetime
+) -> Signal:
     refunded = [o for o in orders if _in_window(o.refunded_at, since)]
     shop_refunds = (
         session.scalar(
             select(func.count())
             .select_from(Order)
             .where(and_(Order.shop_id == shop, Order.refunded_at >= since))
-        )
-        or 0
-    )
-    shop_orders = (
-        session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(Order.shop_id == shop, Order.ordered_at >= since)
         )
         or 0
     )

@@ -356,7 +356,8 @@ def apply_plan(session: Session, shop: Shop, plan: ImportPlan) -> ImportResult:
             continue
         changed = False
         for name, value in fields.items():
-            if value is not None and _differs(getattr(order, name), value):
+            # A column the export lacks (None, or no items) never erases what is stored.
+            if value is not None and value != [] and _differs(getattr(order, name), value):
                 setattr(order, name, value)
                 changed = True
         updated += changed

@@ -76,10 +76,13 @@ class Order(Base):
         UniqueConstraint("shop_id", "id", name="uq_shop_order_shop_id_id"),
         Index("ix_shop_order_shop_buyer", "shop_id", "buyer_ref"),
         Index("ix_shop_order_shop_ordered", "shop_id", "ordered_at"),
+        Index("ix_shop_order_shop_refunded", "shop_id", "refunded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    # No index of its own: the (shop_id, ...) indexes serve it, and a lone one misled
+    # PostgreSQL into scanning a whole shop for order-number lookups.
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
     number: Mapped[str] = mapped_column(String(64))
     buyer_ref: Mapped[str] = mapped_column(String(120))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -118,7 +121,11 @@ class Complaint(Base):
             " AND (flag_category IS NULL) = (flagged_by_id IS NULL)",
             name="flag_complete",
         ),
+        # The inbox: by deadline, by status then deadline (also counts per status), flagged.
         Index("ix_complaint_inbox", "shop_id", "appeal_deadline", "id"),
+        Index("ix_complaint_shop_status", "shop_id", "status", "appeal_deadline", "id"),
+        Index("ix_complaint_shop_flag", "shop_id", "flag_category"),
+        Index("ix_complaint_shop_order_number", "shop_id", "order_number"),
         Index("ix_complaint_shop_buyer", "shop_id", "buyer_ref"),
         Index("ix_complaint_shop_received", "shop_id", "received_at"),
     )

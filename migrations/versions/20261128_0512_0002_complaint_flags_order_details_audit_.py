@@ -111,6 +111,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_complaint_inbox', ['shop_id', 'appeal_deadline', 'id'], unique=False)
         batch_op.create_index('ix_complaint_shop_buyer', ['shop_id', 'buyer_ref'], unique=False)
         batch_op.create_index('ix_complaint_shop_received', ['shop_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_complaint_shop_status', ['shop_id', 'status', 'appeal_deadline', 'id'], unique=False)
+        batch_op.create_index('ix_complaint_shop_flag', ['shop_id', 'flag_category'], unique=False)
+        batch_op.create_index('ix_complaint_shop_order_number', ['shop_id', 'order_number'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_complaint_flagged_by_id_app_user'), 'app_user', ['flagged_by_id'], ['id'])
         batch_op.create_check_constraint('flag_complete', FLAG_COMPLETE)
 
@@ -129,8 +132,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_shop_order_address_fingerprint'), ['address_fingerprint'], unique=False)
         batch_op.create_index(batch_op.f('ix_shop_order_contact_fingerprint'), ['contact_fingerprint'], unique=False)
         batch_op.drop_index(batch_op.f('ix_shop_order_buyer_ref'))
+        batch_op.drop_index(batch_op.f('ix_shop_order_shop_id'))
         batch_op.create_index('ix_shop_order_shop_buyer', ['shop_id', 'buyer_ref'], unique=False)
         batch_op.create_index('ix_shop_order_shop_ordered', ['shop_id', 'ordered_at'], unique=False)
+        batch_op.create_index('ix_shop_order_shop_refunded', ['shop_id', 'refunded_at'], unique=False)
 
 
 
@@ -140,9 +145,11 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_app_user_role'), type_='check')
         batch_op.create_check_constraint('role', ROLES_BEFORE)
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_order_shop_refunded')
         batch_op.drop_index('ix_shop_order_shop_ordered')
         batch_op.drop_index('ix_shop_order_shop_buyer')
         batch_op.create_index(batch_op.f('ix_shop_order_buyer_ref'), ['buyer_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shop_order_shop_id'), ['shop_id'], unique=False)
         batch_op.drop_index(batch_op.f('ix_shop_order_contact_fingerprint'))
         batch_op.drop_index(batch_op.f('ix_shop_order_address_fingerprint'))
         batch_op.drop_column('address_fingerprint')
@@ -154,6 +161,9 @@ def downgrade() -> None:
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_complaint_flag_complete'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_complaint_flagged_by_id_app_user'), type_='foreignkey')
+        batch_op.drop_index('ix_complaint_shop_order_number')
+        batch_op.drop_index('ix_complaint_shop_flag')
+        batch_op.drop_index('ix_complaint_shop_status')
         batch_op.drop_index('ix_complaint_shop_received')
         batch_op.drop_index('ix_complaint_shop_buyer')
         batch_op.create_index(batch_op.f('ix_complaint_buyer_ref'), ['buyer_ref'], unique=False)

@@ -120,3 +120,37 @@ def test_disabled_user_can_be_enabled_again(app: Flask, world: World) -> None:
     post_form(client, f"/admin/users/{user_id}/disable", {}, page="/admin/")
     post_form(client, f"/admin/users/{user_id}/enable", {}, page="/admin/")
     log_in(app.test_client(), "staff_a@test.example")
+
+
+def test_admin_records_a_hotline_complaint_once(app: Flask, world: World) -> None:
+    client = admin_client(app)
+    form = {
+        "shop": world.shop_b.id, "external_id": "CP-HOT-1", "type": "service_attitude",
+        "channel": "hotline", "order_number": "ORDER-B-1", "buyer_ref": "caller-1",
+        "received_at": "2026-11-27T10:15", "penalty_points": "4",
+        "description": "电话投诉：客服不回复",
+    }  # fmt: skip
+    response = post_form(client, "/admin/complaints/new", form, page="/admin/")
+    assert response.status_code == 302
+    assert "Complaint CP-HOT-1 recorded." in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    again = post_form(client, "/admin/complaints/new", form, page="/admin/")
+    assert "was already recorded" in client.get(again.headers["Location"]).get_data(as_text=True)
+    merchant = app.test_client()
+    log_in(merchant, "owner_b@test.example")
+    inbox = merchant.get("/inbox").get_data(as_text=True)
+    assert "CP-HOT-1" in inbox and "ORDER-B-1" in inbox
+
+
+def test_admin_complaint_form_keeps_input_on_error(app: Flask, world: World) -> None:
+    client = admin_client(app)
+    form = {"shop": world.shop_a.id, "external_id": "CP-A-1", "type": "other", "channel": "email",
+            "buyer_ref": "x", "received_at": "2026-11-27T10:15", "description": "dup"}  # fmt: skip
+    post_form(client, "/admin/complaints/new", {**form, "shop": world.shop_b.id}, page="/admin/")
+    response = post_form(
+        client, "/admin/complaints/new", {**form, "external_id": ""}, page="/admin/"
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="external_id-error"' in html and 'value="x"' in html
