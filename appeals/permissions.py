@@ -40,6 +40,8 @@ class Permission(StrEnum):
     MERCHANT_ORDER_READ = "merchant:order:read"
     MERCHANT_ORDER_IMPORT = "merchant:order:import"
     MERCHANT_COMPLAINT_FLAG = "merchant:complaint:flag"
+    MERCHANT_EVIDENCE_MANAGE = "merchant:evidence:manage"
+    PLATFORM_EVIDENCE_RECORD = "platform:evidence:record"
     PLATFORM_COMPLAINT_RECORD = "platform:complaint:record"
     REVIEW_QUEUE_READ = "review:queue:read"
     REVIEW_SECOND_INSTANCE_RULE = "review:second_instance:rule"
@@ -53,6 +55,7 @@ _MERCHANT = _EVERYONE | {
     Permission.MERCHANT_ORDER_READ,
     Permission.MERCHANT_ORDER_IMPORT,
     Permission.MERCHANT_COMPLAINT_FLAG,
+    Permission.MERCHANT_EVIDENCE_MANAGE,
 }
 _REVIEWER = _EVERYONE | {Permission.REVIEW_QUEUE_READ}
 
@@ -67,7 +70,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ADMIN_USER_MANAGE,
         Permission.PLATFORM_COMPLAINT_RECORD,
     },
-    Role.PLATFORM: _EVERYONE | {Permission.PLATFORM_COMPLAINT_RECORD},
+    Role.PLATFORM: _EVERYONE
+    | {Permission.PLATFORM_COMPLAINT_RECORD, Permission.PLATFORM_EVIDENCE_RECORD},
 }
 
 

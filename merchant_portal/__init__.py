@@ -44,13 +44,15 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from merchant_portal import admin, auth, merchant, orders, review
+    from merchant_portal import admin, auth, locker, merchant, orders, review
     from merchant_portal.api import api
     from merchant_portal.extensions import csrf
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(merchant.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(locker.bp)
+    locker.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply.

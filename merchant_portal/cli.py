@@ -12,12 +12,13 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
-from appeals import accounts, audit, intake, migrate, order_import
+from appeals import accounts, audit, intake, locker, migrate, order_import
 from appeals.accounts import SYSTEM
 from appeals.errors import DomainError
 from appeals.models import Shop
 from appeals.permissions import Role
 from evidence.errors import RejectedUpload
+from evidence.storage import sweep
 from evidence.tables import Table, read_table
 from merchant_portal.database import db
 
@@ -219,6 +220,17 @@ def verify_audit() -> None:
     raise SystemExit(1)
 
 
+@click.command("sweep-orphans")
+@click.option("--min-age", default=3600, show_default=True, help="Seconds a blob must be old.")
+@with_appcontext
+def sweep_orphans(min_age: int) -> None:
+    """Delete stored blobs that no evidence row refers to (left by crashes or removals)."""
+    from merchant_portal.locker import blob_store
+
+    removed = sweep(blob_store(), locker.referenced_keys(db()), min_age_seconds=min_age)
+    click.echo(f"{len(removed)} orphan blobs removed.")
+
+
 def _read(path: Path) -> Table:
     try:
         return read_table(path)
@@ -230,6 +242,7 @@ COMMANDS = [
     import_orders,
     import_complaints,
     verify_audit,
+    sweep_orphans,
     init_db,
     demo,
     create_shop,

@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # Complaints: how long a merchant has to appeal once the platform received one.
     "APPEAL_WINDOW_DAYS": 7,
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    # Evidence: per-file cap; blobs in DATA_DIR/blobs unless an S3 bucket is configured.
+    "EVIDENCE_MAX_BYTES": 25 * 1024 * 1024,
+    "S3_BUCKET": None,
+    "S3_ENDPOINT_URL": None,
     "PREFERRED_URL_SCHEME": "https",
 }
 

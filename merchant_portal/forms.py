@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     EmailField,
     HiddenField,
@@ -28,6 +28,7 @@ from merchant_portal.i18n import (
     CHANNEL_LABELS,
     COMPLAINT_TYPE_LABELS,
     DEADLINE_LABELS,
+    EVIDENCE_KIND_LABELS,
     LANGUAGE_NAMES,
     MALICIOUS_LABELS,
     ROLE_LABELS,
@@ -197,3 +198,20 @@ class ComplaintForm(FlaskForm):
         self.shop.choices = shops
         self.type.choices = [(t.value, label) for t, label in COMPLAINT_TYPE_LABELS.items()]
         self.channel.choices = [(c.value, label) for c, label in CHANNEL_LABELS.items()]
+
+
+class EvidenceForm(FlaskForm):
+    files = MultipleFileField(
+        _l("Files"), validators=[FileRequired(_l("Choose at least one file."))],
+        description=_l("Photos and screenshots (PNG, JPEG, WEBP, HEIC), PDF, CSV, XLSX, TXT."),
+    )  # fmt: skip
+    kind = SelectField(_l("What the files show"), validators=[DataRequired()])
+    caption = StringField(
+        _l("Caption"), validators=[Optional(), Length(max=300)],
+        description=_l("One line a reviewer reads under each file."),
+    )  # fmt: skip
+    submit = SubmitField(_l("Upload"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k.value, label) for k, label in EVIDENCE_KIND_LABELS.items()]

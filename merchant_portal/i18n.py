@@ -17,7 +17,14 @@ from flask_login import current_user
 from appeals.accounts import SUPPORTED_LOCALES
 from appeals.columns import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
-from appeals.models import ComplaintChannel, ComplaintStatus, ComplaintType, MaliciousCategory
+from appeals.models import (
+    ComplaintChannel,
+    ComplaintStatus,
+    ComplaintType,
+    EvidenceKind,
+    MaliciousCategory,
+    Provenance,
+)
 from appeals.permissions import Role
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -57,6 +64,22 @@ MALICIOUS_LABELS = {
     MaliciousCategory.PROFESSIONAL_CLAIMANT: lazy_gettext("Professional claimant"),
     MaliciousCategory.COMPETITOR_SABOTAGE: lazy_gettext("Competitor sabotage"),
     MaliciousCategory.OTHER: lazy_gettext("Other"),
+}
+EVIDENCE_KIND_LABELS = {
+    EvidenceKind.SHIPPING_RECEIPT: lazy_gettext("Shipping receipt"),
+    EvidenceKind.LOGISTICS_TRACKING: lazy_gettext("Logistics tracking"),
+    EvidenceKind.DELIVERY_PROOF: lazy_gettext("Delivery proof"),
+    EvidenceKind.CHAT_SCREENSHOT: lazy_gettext("Chat screenshot"),
+    EvidenceKind.CHAT_EXPORT: lazy_gettext("Chat export"),
+    EvidenceKind.ORDER_HISTORY: lazy_gettext("Order history"),
+    EvidenceKind.PRODUCT_PHOTO: lazy_gettext("Product photo"),
+    EvidenceKind.PAYMENT_RECORD: lazy_gettext("Payment record"),
+    EvidenceKind.REVIEW_CAPTURE: lazy_gettext("Review capture"),
+    EvidenceKind.OTHER: lazy_gettext("Other"),
+}
+PROVENANCE_LABELS = {
+    Provenance.PLATFORM_NATIVE: lazy_gettext("Platform record"),
+    Provenance.MERCHANT_UPLOADED: lazy_gettext("Uploaded by the shop"),
 }
 DEADLINE_LABELS = {
     DeadlineState.AMPLE: lazy_gettext("Plenty of time"),
@@ -131,6 +154,8 @@ def label(value: object) -> str:
         DEADLINE_LABELS,
         STATUS_LABELS,
         MALICIOUS_LABELS,
+        EVIDENCE_KIND_LABELS,
+        PROVENANCE_LABELS,
     ):
         if value in table:
             return str(table[value])  # type: ignore[index]

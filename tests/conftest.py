@@ -177,6 +177,26 @@ class World:
         self.order_a, self.complaint_a = self._case(self.shop_a, "A", SHOP_A_MARKER)
         self.order_b, self.complaint_b = self._case(self.shop_b, "B", SHOP_B_MARKER)
         self.import_a = self._import(data_dir)
+        self.evidence_a = self._evidence(data_dir)
+
+    def _evidence(self, data_dir: Path):  # type: ignore[no-untyped-def]
+        """A stored item, written directly (the sandboxed intake has its own tests)."""
+        from appeals.models import EvidenceItem, EvidenceKind, Provenance
+        from evidence.storage import LocalStore
+        from tests.factories import png_bytes
+
+        source = data_dir / "evidence-a.png"
+        source.write_bytes(png_bytes((30, 20), "navy"))
+        key = LocalStore(data_dir / "blobs").put(source)
+        item = EvidenceItem(
+            shop_id=self.shop_a.id, complaint_id=self.complaint_a.id,
+            kind=EvidenceKind.CHAT_SCREENSHOT, caption=SHOP_A_MARKER, display_name="a.png",
+            media_type="image/png", size=source.stat().st_size, sha256=key, blob_key=key,
+            thumbnail_key=key, provenance=Provenance.MERCHANT_UPLOADED,
+        )  # fmt: skip
+        self.session.add(item)
+        self.session.flush()
+        return item
 
     def _import(self, data_dir: Path):  # type: ignore[no-untyped-def]
         from appeals import order_import

@@ -55,3 +55,102 @@ def xlsx_bomb(path: Path) -> Path:
         archive.writestr("xl/worksheets/sheet1.xml", "<row>" + "0" * (50 * 1024 * 1024) + "</row>")
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "red") -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg_with_gps(orientation: int = 6) -> bytes:
+    """A photo as a phone takes it: EXIF with GPS and a camera, rotated by the orientation tag."""
+    from PIL import Image
+
+    image = Image.new("RGB", (80, 40), "blue")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def pdf_bytes(pages: int = 2, *, javascript: bool = False, password: str | None = None) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if javascript:
+        from pypdf.actions import JavaScript
+
+        writer.add_open_action(JavaScript("app.alert('hi');"))
+    if password:
+        writer.encrypt(password, algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+HTML = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+BROKEN_PDF = (
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
+)
+
+
+def hostile_uploads() -> dict[str, tuple[bytes, str]]:
+    """Files the locker must refuse, each with the code it must give."""
+    from PIL import Image
+
+    png = png_bytes()
+    gif = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(gif, "GIF")
+    bomb = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(bomb, "PNG")  # 144 Mpx, a few kB
+    return {
+        "empty": (b"", "empty"),
+        "exe named png": (b"MZ\x90\x00" + bytes(2000), "unsupported_type"),
+        "svg disguised": (SVG, "unsupported_type"),
+        "html disguised": (HTML, "unsupported_type"),
+        "gif": (gif.getvalue(), "unsupported_type"),
+        "truncated png": (png[: len(png) // 2], "malformed_image"),
+        "png then html": (png[:60] + HTML + png[60:], "malformed_image"),
+        "pixel bomb": (bomb.getvalue(), "too_many_pixels"),
+        "pdf with javascript": (pdf_bytes(javascript=True), "active_content"),
+        "encrypted pdf": (pdf_bytes(password="secret"), "encrypted"),
+        "broken pdf": (BROKEN_PDF, "malformed_pdf"),
+        "zip": (_zip_with_exe(), "unsupported_type"),
+        "xlsx bomb": (_xlsx_bomb_bytes(), "xlsx_bomb"),
+    }  # fmt: skip
+
+
+def _zip_with_exe() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("invoice.exe", b"MZ")
+    return buffer.getvalue()
+
+
+def _xlsx_bomb_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<row>" + "0" * (20 * 1024 * 1024) + "</row>")
+    return buffer.getvalue()

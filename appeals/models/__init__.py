@@ -10,6 +10,7 @@ from appeals.models.complaint import (
     MaliciousCategory,
     Order,
 )
+from appeals.models.evidence import EvidenceItem, EvidenceKind, Provenance
 from appeals.models.imports import ImportStatus, OrderImport
 
 __all__ = [
@@ -19,10 +20,13 @@ __all__ = [
     "ComplaintChannel",
     "ComplaintStatus",
     "ComplaintType",
+    "EvidenceItem",
+    "EvidenceKind",
     "ImportStatus",
     "MaliciousCategory",
     "Order",
     "OrderImport",
+    "Provenance",
     "Shop",
     "User",
 ]

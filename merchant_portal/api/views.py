@@ -1,18 +1,23 @@
 """API endpoints."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
-from appeals import complaints, intake
+from appeals import complaints, intake, locker
 from appeals.columns import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
-from appeals.models import Complaint, ComplaintStatus, ComplaintType
+from appeals.errors import N_, InvalidInput
+from appeals.models import Complaint, ComplaintStatus, ComplaintType, EvidenceKind
+from evidence.errors import RejectedUpload
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
 from merchant_portal.database import db
+from merchant_portal.locker import blob_store
+from merchant_portal.locker import policy as locker_policy
 
 
 class Me(BaseModel):
@@ -173,3 +178,55 @@ def create_complaint(json: ComplaintIn) -> Any:
     body = complaint_out(received.complaint)
     location = {"Location": f"/api/v1/complaints/{received.complaint.id}"}
     return body, 201 if received.created else 200, location
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    complaint_id: int
+    kind: str
+    caption: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    pages: int | None
+    rows: int | None
+    provenance: str
+
+
+class EvidenceIn(BaseModel):
+    kind: EvidenceKind
+    caption: str = Field("", max_length=300)
+
+
+@api.post("/complaints/<int:complaint_id>/evidence")
+@spec.validate(
+    form=EvidenceIn,
+    resp=SpecResponse(HTTP_201=EvidenceOut, **problem_responses(401, 403, 404, 409, 413, 422)),
+    security=BEARER,
+    tags=["evidence"],
+)
+def add_evidence(complaint_id: int, form: EvidenceIn) -> Any:
+    """Add one file (multipart `file`, `kind`, optional `caption`) to a complaint's locker.
+
+    Platform tokens mark the file platform-native; merchant tokens, uploaded by the shop.
+    """
+    complaint = locker.locker_complaint(db(), current_api_user(), complaint_id)
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput(N_("This field is required."), field="file")
+    try:
+        item = locker.receive_file(
+            db(), current_api_user(), complaint, upload.stream, filename=upload.filename or "file",
+            kind=form.kind, caption=form.caption, store=blob_store(),
+            workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=locker_policy(),
+        )  # fmt: skip
+    except RejectedUpload as refused:
+        raise InvalidInput(refused.message, field="file", **refused.params) from None
+    db().commit()
+    body = EvidenceOut(
+        id=item.id, complaint_id=item.complaint_id, kind=item.kind.value, caption=item.caption,
+        name=item.display_name, media_type=item.media_type, size=item.size, sha256=item.sha256,
+        pages=item.pages, rows=item.rows, provenance=item.provenance.value,
+    )  # fmt: skip
+    return body, 201

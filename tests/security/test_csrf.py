@@ -93,5 +93,5 @@ def test_get_requests_change_nothing(app: Flask, world: World) -> None:
         before = snapshot(app)
         for route in ROUTES:
             if route.method == "GET":
-                client.get(route.url(world))
+                client.get(route.url(world)).close()
         assert snapshot(app) == before, principal

@@ -1,0 +1,194 @@
+"""The evidence locker of a complaint: taking files in safely, listing, removing.
+
+Order of work for every file: quarantine (size cap, hash), sniff the type from the
+content, decode fully in a limited child process, publish the blobs, then write the row.
+A failure at any step stores nothing; a crash between blob and row leaves only an
+orphan blob, which `sweep-orphans` removes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appeals import audit
+from appeals.complaints import get_complaint
+from appeals.errors import N_, Conflict, InvalidInput, NotFound
+from appeals.models import (
+    Complaint,
+    ComplaintStatus,
+    EvidenceItem,
+    EvidenceKind,
+    Provenance,
+)
+from appeals.permissions import Actor, Permission, has_permission, require
+from evidence.errors import RejectedUpload
+from evidence.inspect import InspectLimits, inspect
+from evidence.intake import discard, quarantine, sniff
+from evidence.names import sanitize_display_name
+from evidence.storage import BlobStore
+
+
+@dataclass(frozen=True)
+class LockerPolicy:
+    """How much a shop may upload."""
+
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_files_per_complaint: int = 50
+    shop_quota_bytes: int = 2 * 1024**3
+    limits: InspectLimits = field(default_factory=InspectLimits)
+
+
+def locker_complaint(session: Session, actor: Actor, complaint_id: int) -> Complaint:
+    """The complaint whose locker the actor may use: the shop's own, or any for the platform."""
+    if has_permission(actor, Permission.PLATFORM_EVIDENCE_RECORD):
+        complaint = session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise NotFound(N_("No such complaint."))
+        return complaint
+    require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
+    return get_complaint(session, actor, complaint_id)
+
+
+def receive_file(
+    session: Session,
+    actor: Actor,
+    complaint: Complaint,
+    stream: BinaryIO,
+    *,
+    filename: str,
+    kind: EvidenceKind,
+    caption: str,
+    store: BlobStore,
+    workdir: Path,
+    policy: LockerPolicy | None = None,
+) -> EvidenceItem:
+    """Take one file into a complaint's locker, or refuse it with a RejectedUpload."""
+    policy = policy or LockerPolicy()
+    _check_open(complaint)
+    _check_capacity(session, complaint, policy)
+    caption = " ".join(caption.split())
+    if len(caption) > 300:
+        raise InvalidInput(N_("Longer than %(max)d characters."), field="caption", max=300)
+    received = quarantine(stream, workdir, policy.max_file_bytes)
+    derived_dir = workdir / f"{received.path.name}.out"
+    try:
+        duplicate = session.scalar(
+            select(EvidenceItem).where(
+                EvidenceItem.shop_id == complaint.shop_id, EvidenceItem.sha256 == received.sha256
+            )
+        )
+        if duplicate is not None:
+            raise RejectedUpload(
+                "duplicate",
+                N_("This file is already in the locker as “%(name)s”."),
+                name=duplicate.display_name,
+            )
+        if _shop_bytes(session, complaint.shop_id) + received.size > policy.shop_quota_bytes:
+            raise RejectedUpload("quota", N_("The shop's evidence storage is full."))
+        media_type = sniff(received.path)
+        inspection = inspect(received.path, media_type, derived_dir, policy.limits)
+        # Blobs first, then the row that refers to them.
+        keys = {name: store.put(path) for name in inspection.derived
+                if (path := inspection.derived_path(name)) is not None}  # fmt: skip
+        item = EvidenceItem(
+            shop_id=complaint.shop_id,
+            complaint_id=complaint.id,
+            kind=kind,
+            caption=caption,
+            display_name=sanitize_display_name(filename),
+            media_type=media_type,
+            size=received.size,
+            sha256=received.sha256,
+            blob_key=store.put(received.path),
+            normalized_key=keys.get("normalized"),
+            thumbnail_key=keys.get("thumbnail"),
+            content_key=keys.get("text") or keys.get("table"),
+            width=inspection.width,
+            height=inspection.height,
+            pages=inspection.pages,
+            rows=inspection.rows,
+            provenance=Provenance.PLATFORM_NATIVE
+            if has_permission(actor, Permission.PLATFORM_EVIDENCE_RECORD)
+            else Provenance.MERCHANT_UPLOADED,
+            uploaded_by_id=getattr(actor, "id", None),
+        )
+        session.add(item)
+        session.flush()
+        after = {"sha256": item.sha256, "kind": kind.value, "name": item.display_name}
+        audit.record(session, actor, "evidence.added", item, after=after)
+        return item
+    finally:
+        discard(received)
+        shutil.rmtree(derived_dir, ignore_errors=True)
+
+
+def _check_open(complaint: Complaint) -> None:
+    if complaint.status is ComplaintStatus.CLOSED:
+        raise Conflict(N_("This complaint is closed; its evidence can no longer change."))
+
+
+def _check_capacity(session: Session, complaint: Complaint, policy: LockerPolicy) -> None:
+    count = session.scalar(
+        select(func.count())
+        .select_from(EvidenceItem)
+        .where(EvidenceItem.complaint_id == complaint.id)
+    )
+    if (count or 0) >= policy.max_files_per_complaint:
+        raise RejectedUpload(
+            "too_many_files",
+            N_("A complaint can hold at most %(max)d files."),
+            max=policy.max_files_per_complaint,
+        )
+
+
+def _shop_bytes(session: Session, shop_id: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(EvidenceItem.size), 0)).where(EvidenceItem.shop_id == shop_id)
+    )
+    return int(total or 0)
+
+
+def list_items(session: Session, complaint: Complaint) -> list[EvidenceItem]:
+    """The complaint's evidence, oldest first."""
+    query = select(EvidenceItem).where(EvidenceItem.complaint_id == complaint.id)
+    return list(session.scalars(query.order_by(EvidenceItem.id)))
+
+
+def get_item(session: Session, actor: Actor, item_id: int) -> EvidenceItem:
+    """One evidence item of the actor's shop; another shop's answers NotFound."""
+    require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
+    item = session.scalar(
+        select(EvidenceItem).where(
+            EvidenceItem.id == item_id, EvidenceItem.shop_id == actor.shop_id
+        )
+    )
+    if item is None:
+        raise NotFound(N_("No such evidence."))
+    return item
+
+
+def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
+    """Remove an item while its complaint is open; its blobs go with the next sweep."""
+    complaint = get_complaint(session, actor, item.complaint_id)
+    require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
+    _check_open(complaint)
+    before = {"sha256": item.sha256, "kind": item.kind.value, "name": item.display_name}
+    audit.record(session, actor, "evidence.removed", item, before=before)
+    session.delete(item)
+    session.flush()
+
+
+def referenced_keys(session: Session) -> set[str]:
+    """Every blob key some row refers to (for the orphan sweep)."""
+    keys: set[str] = set()
+    columns = (EvidenceItem.blob_key, EvidenceItem.normalized_key,
+               EvidenceItem.thumbnail_key, EvidenceItem.content_key)  # fmt: skip
+    for column in columns:
+        keys.update(key for key in session.scalars(select(column).distinct()) if key)
+    return keys

@@ -1,0 +1,77 @@
+"""Evidence items: one uploaded file each, its original kept unchanged by its hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from appeals.columns import UTCDateTime, str_enum
+from appeals.db import Base
+from appeals.models.account import User
+
+
+class EvidenceKind(StrEnum):
+    """What the proof is, as the merchant files it."""
+
+    SHIPPING_RECEIPT = "shipping_receipt"
+    LOGISTICS_TRACKING = "logistics_tracking"
+    DELIVERY_PROOF = "delivery_proof"
+    CHAT_SCREENSHOT = "chat_screenshot"
+    CHAT_EXPORT = "chat_export"
+    ORDER_HISTORY = "order_history"
+    PRODUCT_PHOTO = "product_photo"
+    PAYMENT_RECORD = "payment_record"
+    REVIEW_CAPTURE = "review_capture"
+    OTHER = "other"
+
+
+class Provenance(StrEnum):
+    """Where the file came from: the platform's own records, or the merchant."""
+
+    PLATFORM_NATIVE = "platform_native"
+    MERCHANT_UPLOADED = "merchant_uploaded"
+
+
+class EvidenceItem(Base):
+    """One file of proof attached to a complaint of a shop."""
+
+    __tablename__ = "evidence_item"
+    __table_args__ = (
+        # The same file twice in one shop is recognised by its hash.
+        UniqueConstraint("shop_id", "sha256", name="uq_evidence_item_shop_sha256"),
+        Index("ix_evidence_item_complaint", "complaint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"))
+    kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind, "evidence_kind"))
+    caption: Mapped[str] = mapped_column(String(300))
+    display_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob_key: Mapped[str] = mapped_column(String(64), index=True)
+    normalized_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    provenance: Mapped[Provenance] = mapped_column(str_enum(Provenance, "provenance"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+    def blob_keys(self) -> list[str]:
+        keys = (self.blob_key, self.normalized_key, self.thumbnail_key, self.content_key)
+        return [key for key in keys if key]

@@ -1,0 +1,96 @@
+"""Running the sandboxed decode and reading its answer."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence.errors import RejectedUpload
+from evidence.tables import N_
+
+# The child imports this package from where it is installed or checked out.
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class InspectLimits:
+    """The budget of one decode: what the child may use before it is killed or refuses."""
+
+    memory_bytes: int = 768 * 1024 * 1024
+    cpu_seconds: int = 10
+    wall_seconds: float = 20.0
+    max_pixels: int = 40_000_000
+    max_pages: int = 200
+    max_lines: int = 200_000
+    max_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the decode found and made: sizes, pages or rows, and derived files in `folder`."""
+
+    media_type: str
+    folder: Path
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    rows: int | None = None
+    derived: dict[str, str] = field(default_factory=dict)
+
+    def derived_path(self, name: str) -> Path | None:
+        return self.folder / self.derived[name] if name in self.derived else None
+
+
+def _limit(limits: InspectLimits) -> None:  # pragma: no cover (runs in the child)
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def inspect(
+    path: Path, media_type: str, out: Path, limits: InspectLimits | None = None
+) -> Inspection:
+    """Decode the file fully in a limited child process; refuse it if the child fails."""
+    limits = limits or InspectLimits()
+    out.mkdir(parents=True, exist_ok=True)
+    job = {
+        "path": str(path), "out": str(out), "media_type": media_type,
+        "limits": {"max_pixels": limits.max_pixels, "max_pages": limits.max_pages,
+                   "max_lines": limits.max_lines, "max_bytes": limits.max_bytes},
+    }  # fmt: skip
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "evidence.sandbox"],
+            input=json.dumps(job), capture_output=True, text=True, timeout=limits.wall_seconds,
+            preexec_fn=lambda: _limit(limits), check=False,
+            env={"PYTHONPATH": str(_PACKAGE_ROOT), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise RejectedUpload(
+            "too_slow", N_("The file took too long to process; it may be damaged or crafted.")
+        ) from None
+    answer = _answer(child)
+    if not answer.get("ok"):
+        raise RejectedUpload(answer["code"], answer["message"], **answer.get("params", {}))
+    return Inspection(
+        media_type=media_type, folder=out, width=answer.get("width"), height=answer.get("height"),
+        pages=answer.get("pages"), rows=answer.get("rows"), derived=answer.get("derived", {}),
+    )  # fmt: skip
+
+
+def _answer(child: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    try:
+        answer = json.loads(child.stdout) if child.returncode == 0 else None
+    except json.JSONDecodeError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise RejectedUpload(
+            "processing_failed",
+            N_("The file could not be processed safely; it may be damaged or crafted."),
+        )
+    return answer

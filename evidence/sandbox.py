@@ -1,0 +1,189 @@
+"""The child process that decodes an untrusted file, under memory, CPU and time limits.
+
+Run as ``python -m evidence.sandbox``: reads one JSON job on stdin, writes derived files
+into the job's folder and one JSON result on stdout. A crafted file can crash or hang
+only this process; the parent reads a missing or broken answer as a refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+import zlib
+from pathlib import Path
+from typing import Any, cast
+
+from evidence.errors import RejectedUpload
+from evidence.tables import N_, TableLimits, decode_text, read_table
+
+IMAGE_FORMATS = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/webp": "WEBP",
+    "image/heic": "HEIF",
+}
+THUMBNAIL = (480, 480)
+
+
+def inspect_image(path: Path, media_type: str, out: Path, limits: dict[str, int]) -> dict[str, Any]:
+    from PIL import Image, ImageOps
+
+    if media_type == "image/heic":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    Image.MAX_IMAGE_PIXELS = limits["max_pixels"]
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        with Image.open(path, formats=[IMAGE_FORMATS[media_type]]) as image:
+            width, height = image.size
+            if width * height > limits["max_pixels"]:
+                raise RejectedUpload(
+                    "too_many_pixels",
+                    N_("The image is %(mp)d megapixels; the limit is %(max)d."),
+                    mp=width * height // 1_000_000,
+                    max=limits["max_pixels"] // 1_000_000,
+                )
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except RejectedUpload:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RejectedUpload(
+            "too_many_pixels", N_("The image has too many pixels to be processed safely.")
+        ) from None
+    except Exception:
+        raise RejectedUpload(
+            "malformed_image",
+            N_(
+                "The image is damaged or is not really a %(type)s.",
+            ),
+            type=IMAGE_FORMATS[media_type],
+        ) from None
+    # A fresh image made from the pixels alone carries no EXIF, GPS, XMP or ICC data.
+    mode = "RGBA" if upright.mode in ("RGBA", "LA", "P", "PA") else "RGB"
+    pixels = upright.convert(mode)
+    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    lossless = media_type in ("image/png", "image/webp")
+    normalized = out / ("normalized.png" if lossless else "normalized.jpg")
+    if lossless:
+        clean.save(normalized, "PNG", optimize=False)
+    else:
+        clean.convert("RGB").save(normalized, "JPEG", quality=90)
+    thumb = clean.convert("RGB")
+    thumb.thumbnail(THUMBNAIL)
+    thumb.save(out / "thumbnail.jpg", "JPEG", quality=80)
+    _verify_clean(normalized)
+    return {"width": upright.width, "height": upright.height,
+            "derived": {"normalized": normalized.name, "thumbnail": "thumbnail.jpg"}}  # fmt: skip
+
+
+def _verify_clean(path: Path) -> None:
+    """Metadata removal is checked on the output, not assumed."""
+    from PIL import Image
+
+    with Image.open(path) as written:
+        if written.getexif() or any(
+            key in written.info for key in ("xmp", "exif", "icc_profile", "XML:com.adobe.xmp")
+        ):
+            raise RejectedUpload("metadata", N_("Metadata could not be removed from the image."))
+
+
+def inspect_pdf(path: Path, out: Path, limits: dict[str, int]) -> dict[str, Any]:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+    from pypdf.generic import DictionaryObject
+
+    with path.open("rb") as handle:
+        if not handle.read(5) == b"%PDF-":
+            raise RejectedUpload("malformed_pdf", N_("The PDF file is damaged."))
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            raise RejectedUpload(
+                "encrypted", N_("The PDF is password-protected; upload a copy without a password.")
+            )
+        pages = len(reader.pages)
+        if pages > limits["max_pages"]:
+            raise RejectedUpload(
+                "too_many_pages", N_("The PDF has %(pages)d pages; the limit is %(max)d."),
+                pages=pages, max=limits["max_pages"],
+            )  # fmt: skip
+        for page in reader.pages:
+            page.mediabox  # noqa: B018 (touch every page object so broken trees fail here)
+        root = cast(DictionaryObject, reader.trailer["/Root"].get_object())
+        names = cast(DictionaryObject, root.get("/Names", DictionaryObject()))
+        if "/OpenAction" in root or "/AA" in root or "/JavaScript" in names:
+            raise RejectedUpload(
+                "active_content",
+                N_("The PDF contains scripts or automatic actions; print it to a new PDF first."),
+            )
+    except RejectedUpload:
+        raise
+    except FileNotDecryptedError:
+        raise RejectedUpload(
+            "encrypted", N_("The PDF is password-protected; upload a copy without a password.")
+        ) from None
+    except (PyPdfError, DependencyError, RecursionError, ValueError, KeyError, TypeError,
+            AttributeError, IndexError, zlib.error, MemoryError, OSError):  # fmt: skip
+        raise RejectedUpload("malformed_pdf", N_("The PDF file is damaged.")) from None
+    return {"pages": pages, "derived": {}}
+
+
+def inspect_table(path: Path, out: Path, limits: dict[str, int]) -> dict[str, Any]:
+    table = read_table(path, TableLimits(max_bytes=limits["max_bytes"]))
+    (out / "table.json").write_text(
+        json.dumps({"header": table.header, "rows": table.rows[:5000]}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return {"rows": len(table.rows), "derived": {"table": "table.json"}}
+
+
+def inspect_text(path: Path, out: Path, limits: dict[str, int]) -> dict[str, Any]:
+    text = decode_text(path.read_bytes())
+    lines = text.splitlines()
+    if len(lines) > limits["max_lines"]:
+        raise RejectedUpload(
+            "too_many_rows", N_("The file has more than %(max)d rows."), max=limits["max_lines"]
+        )
+    if any(len(line) > 20_000 for line in lines):
+        raise RejectedUpload(
+            "cell_too_long", N_("A line is longer than %(max)d characters."), max=20_000
+        )
+    (out / "text.txt").write_text("\n".join(lines), encoding="utf-8")
+    return {"rows": len(lines), "derived": {"text": "text.txt"}}
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    path, out, media_type, limits = (
+        Path(job["path"]),
+        Path(job["out"]),
+        job["media_type"],
+        job["limits"],
+    )
+    if media_type in IMAGE_FORMATS:
+        return inspect_image(path, media_type, out, limits)
+    if media_type == "application/pdf":
+        return inspect_pdf(path, out, limits)
+    if media_type == "text/plain":
+        return inspect_text(path, out, limits)
+    return inspect_table(path, out, limits)
+
+
+def main() -> None:
+    job = json.loads(sys.stdin.read())
+    try:
+        result = {"ok": True, **run(job)}
+    except RejectedUpload as refused:
+        result = {
+            "ok": False,
+            "code": refused.code,
+            "message": refused.message,
+            "params": refused.params,
+        }
+    sys.stdout.write(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

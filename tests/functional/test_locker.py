@@ -1,0 +1,190 @@
+"""The evidence locker: upload, refusals, duplicates, downloads, removal, tenancy, API."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from appeals.models import EvidenceItem
+from merchant_portal.database import db
+from tests.conftest import World, csrf_token, log_in, post_form
+from tests.factories import hostile_uploads, jpeg_with_gps, pdf_bytes, png_bytes
+
+
+def merchant(app: Flask, who: str = "owner_a") -> FlaskClient:
+    client = app.test_client()
+    log_in(client, f"{who}@test.example")
+    return client
+
+
+def upload(
+    client: FlaskClient,
+    complaint_id: int,
+    files: list[tuple[bytes, str]],
+    json: bool = False,
+    **fields: str,
+):  # type: ignore[no-untyped-def]
+    url = f"/complaints/{complaint_id}/evidence"
+    data: dict[str, object] = {
+        "files": [(io.BytesIO(content), name) for content, name in files],
+        "kind": fields.get("kind", "chat_screenshot"),
+        "caption": fields.get("caption", ""),
+        "csrf_token": csrf_token(client, url),
+    }
+    headers = {"Accept": "application/json"} if json else {}
+    return client.post(url, data=data, content_type="multipart/form-data", headers=headers)
+
+
+def items(app: Flask) -> int:
+    """Items beyond the one the test world starts with."""
+    with app.app_context():
+        return (db().scalar(select(func.count()).select_from(EvidenceItem)) or 0) - 1
+
+
+def newest(app: Flask) -> EvidenceItem:
+    with app.app_context():
+        item = db().scalar(select(EvidenceItem).order_by(EvidenceItem.id.desc()).limit(1))
+        assert item is not None
+        return item
+
+
+def stored_files(app: Flask, world: World) -> list[Path]:
+    """Blob files other than the test world's own item."""
+    root = Path(app.config["DATA_DIR"]) / "blobs"
+    return [p for p in root.rglob("*") if p.is_file() and p.name != world.evidence_a.blob_key]
+
+
+def test_a_batch_is_taken_in_and_shown_with_thumbnails_and_pages(app: Flask, world: World) -> None:
+    client = merchant(app)
+    response = upload(
+        client, world.complaint_a.id,
+        [
+            (png_bytes(), "聊天截图.png"),
+            (pdf_bytes(3), "receipt.pdf"),
+            (b"MZ" + bytes(100), "evil.png"),
+        ],
+        caption="Buyer threatens a bad review",
+    )  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.count('class="upload-result accepted"') == 2
+    assert 'class="upload-result refused"' in html and "not accepted" in html
+    assert "聊天截图.png" in html and "3 pages" in html and "Buyer threatens a bad review" in html
+    assert items(app) == 2
+
+
+def test_json_answers_one_result_per_file(app: Flask, world: World) -> None:
+    client = merchant(app)
+    response = upload(client, world.complaint_a.id, [(png_bytes(), "a.png")], json=True)
+    assert response.status_code == 200
+    assert response.get_json()[0]["accepted"] is True
+    again = upload(client, world.complaint_a.id, [(png_bytes(), "same.png")], json=True)
+    assert again.status_code == 422
+    result = again.get_json()[0]
+    assert result["code"] == "duplicate" and "a.png" in result["message"]
+
+
+@pytest.mark.parametrize("name", sorted(hostile_uploads()))
+def test_hostile_uploads_are_refused_and_leave_nothing(app: Flask, world: World, name: str) -> None:
+    data, code = hostile_uploads()[name]
+    client = merchant(app)
+    response = upload(
+        client, world.complaint_a.id, [(data, "x\x07../../etc/passwd.png")], json=True
+    )
+    assert response.status_code == 422
+    assert response.get_json()[0]["code"] == code
+    assert items(app) == 0 and stored_files(app, world) == []
+    quarantine = Path(app.config["DATA_DIR"]) / "quarantine"
+    assert not quarantine.exists() or list(quarantine.iterdir()) == []
+    assert client.get(f"/complaints/{world.complaint_a.id}/evidence").status_code == 200
+
+
+def test_original_download_is_an_attachment_with_safe_headers(app: Flask, world: World) -> None:
+    client = merchant(app)
+    photo = jpeg_with_gps()
+    upload(client, world.complaint_a.id, [(photo, "照片\x07 \u202egpj.exe.jpg")], json=True)
+    item = newest(app)
+    response = client.get(f"/evidence/{item.id}/original")
+    body = response.get_data()
+    response.close()
+    assert response.status_code == 200 and body == photo, "the original is unchanged"
+    assert response.mimetype == "image/jpeg"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    assert "\u202e" not in disposition and "\x07" not in disposition
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    thumb = client.get(f"/evidence/{item.id}/thumbnail")
+    thumbnail = thumb.get_data()
+    thumb.close()
+    assert thumb.mimetype == "image/jpeg" and b"PhoneMaker" not in thumbnail
+
+
+def test_another_shop_sees_nothing_of_my_locker(app: Flask, world: World) -> None:
+    upload(merchant(app), world.complaint_a.id, [(png_bytes(), "mine.png")], json=True)
+    item = newest(app)
+    other = merchant(app, "owner_b")
+    assert other.get(f"/complaints/{world.complaint_a.id}/evidence").status_code == 404
+    assert other.get(f"/evidence/{item.id}/original").status_code == 404
+    assert other.get(f"/evidence/{item.id}/thumbnail").status_code == 404
+    token = csrf_token(other)
+    assert other.post(f"/evidence/{item.id}/remove", data={"csrf_token": token}).status_code == 404
+    # The same bytes in another shop are that shop's own upload, not a duplicate.
+    response = upload(other, world.complaint_b.id, [(png_bytes(), "theirs.png")], json=True)
+    assert response.get_json()[0]["accepted"] is True
+
+
+def test_removal_then_sweep_deletes_the_blobs(app: Flask, world: World) -> None:
+    client = merchant(app)
+    upload(client, world.complaint_a.id, [(png_bytes(), "a.png")], json=True)
+    item = newest(app)
+    url = f"/complaints/{world.complaint_a.id}/evidence"
+    response = post_form(client, f"/evidence/{item.id}/remove", {}, page=url)
+    assert response.status_code == 302 and items(app) == 0
+    left = stored_files(app, world)
+    assert left, "blobs stay until the sweep"
+    result = app.test_cli_runner().invoke(args=["sweep-orphans", "--min-age", "0"])
+    assert f"{len(left)} orphan blobs removed" in result.output
+    assert stored_files(app, world) == []
+
+
+def test_platform_token_adds_platform_native_evidence_by_api(app: Flask, world: World) -> None:
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {world.tokens['platform'][1]}"}
+    response = api.post(
+        f"/api/v1/complaints/{world.complaint_a.id}/evidence",
+        data={"file": (io.BytesIO(pdf_bytes(1)), "waybill.pdf"), "kind": "logistics_tracking"},
+        content_type="multipart/form-data", headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["provenance"] == "platform_native" and body["pages"] == 1
+    page = merchant(app).get(f"/complaints/{world.complaint_a.id}/evidence").get_data(as_text=True)
+    assert "Platform record" in page and "waybill.pdf" in page
+
+    mine = api.post(
+        f"/api/v1/complaints/{world.complaint_a.id}/evidence",
+        data={"file": (io.BytesIO(png_bytes()), "x.png"), "kind": "other"},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {world.tokens['owner_a'][1]}"},
+    )
+    assert mine.get_json()["provenance"] == "merchant_uploaded"
+    refused = api.post(
+        f"/api/v1/complaints/{world.complaint_a.id}/evidence",
+        data={"file": (io.BytesIO(b"<svg/>"), "x.svg"), "kind": "other"},
+        content_type="multipart/form-data", headers=headers,
+    )  # fmt: skip
+    assert refused.status_code == 422 and refused.get_json()["field"] == "file"
+    foreign = api.post(
+        f"/api/v1/complaints/{world.complaint_a.id}/evidence",
+        data={"file": (io.BytesIO(png_bytes((9, 9))), "x.png"), "kind": "other"},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {world.tokens['owner_b'][1]}"},
+    )
+    assert foreign.status_code == 404
