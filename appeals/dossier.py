@@ -74,9 +74,16 @@ def rate(part: int, whole: int) -> float:
 
 
 def build_dossier(
-    session: Session, actor: Actor, complaint_id: int, as_of: datetime | None = None
+    session: Session,
+    actor: Actor,
+    complaint_id: int,
+    as_of: datetime | None = None,
+    chats: dict[int, str] | None = None,
 ) -> Dossier:
-    """Compute the dossier for a complaint of the actor's shop."""
+    """Compute the dossier for a complaint of the actor's shop.
+
+    `chats` maps the ids of the complaint's chat-export evidence to their text.
+    """
     complaint = get_complaint(session, actor, complaint_id)
     as_of = as_of or utcnow()
     shop, buyer, since = complaint.shop_id, complaint.buyer_ref, as_of - WINDOW
@@ -109,14 +116,18 @@ def build_dossier(
         _after_confirmation(complaint, complaints),
         _delivery_gap(complaint),
         _shared_fingerprints(session, shop, buyer, orders),
-        _extortion(complaint),
+        _extortion(complaint, tuple((chats or {}).values())),
     ]
     return Dossier(
         complaint_id=complaint.id,
         buyer_ref=buyer,
         as_of=as_of,
         signals=[signal for signal in signals if signal is not None],
-        inputs={"orders": [o.id for o in orders], "complaints": [c.id for c in complaints]},
+        inputs={
+            "orders": [o.id for o in orders],
+            "complaints": [c.id for c in complaints],
+            "chat_exports": sorted(chats or {}),
+        },
     )
 
 

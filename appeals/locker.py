@@ -160,6 +160,16 @@ def list_items(session: Session, complaint: Complaint) -> list[EvidenceItem]:
     return list(session.scalars(query.order_by(EvidenceItem.id)))
 
 
+def text_items(session: Session, complaint_id: int) -> list[EvidenceItem]:
+    """The complaint's chat exports stored as text (for the dossier's phrase search)."""
+    query = select(EvidenceItem).where(
+        EvidenceItem.complaint_id == complaint_id,
+        EvidenceItem.kind == EvidenceKind.CHAT_EXPORT,
+        EvidenceItem.media_type == "text/plain",
+    )
+    return list(session.scalars(query.order_by(EvidenceItem.id)))
+
+
 def get_item(session: Session, actor: Actor, item_id: int) -> EvidenceItem:
     """One evidence item of the actor's shop; another shop's answers NotFound."""
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)

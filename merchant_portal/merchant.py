@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 
-from appeals import complaints
+from appeals import complaints, locker
 from appeals.deadlines import DeadlineState
 from appeals.dossier import build_dossier
 from appeals.errors import DomainError
@@ -16,6 +16,7 @@ from appeals.permissions import Permission, has_permission
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, FlagForm, InboxFilterForm
+from merchant_portal.locker import blob_store
 
 bp = Blueprint("merchant", __name__)
 
@@ -64,11 +65,20 @@ def _complaint_page(
     return render_template(
         "merchant/complaint.html",
         complaint=found,
-        dossier=build_dossier(db(), current_user, found.id),
+        dossier=build_dossier(db(), current_user, found.id, chats=_chat_exports(found.id)),
         flag_form=flag_form,
         action_form=ActionForm(),
         can_flag=has_permission(current_user, Permission.MERCHANT_COMPLAINT_FLAG),
     ), status
+
+
+def _chat_exports(complaint_id: int) -> dict[int, str]:
+    """The text of the complaint's chat exports, for the dossier's phrase search."""
+    texts = {}
+    for item in locker.text_items(db(), complaint_id):
+        with blob_store().open(item.content_key or item.blob_key) as handle:
+            texts[item.id] = handle.read(2_000_000).decode("utf-8", errors="replace")
+    return texts
 
 
 @bp.get("/complaints/<int:complaint_id>")

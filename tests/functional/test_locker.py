@@ -188,3 +188,11 @@ def test_platform_token_adds_platform_native_evidence_by_api(app: Flask, world: 
         headers={"Authorization": f"Bearer {world.tokens['owner_b'][1]}"},
     )
     assert foreign.status_code == 404
+
+
+def test_chat_export_phrases_reach_the_dossier(app: Flask, world: World) -> None:
+    client = merchant(app)
+    chat = "买家 10:02 不给退款就去12315投诉到底\n客服 10:05 请您提供照片\n".encode()
+    upload(client, world.complaint_a.id, [(chat, "chat.txt")], json=True, kind="chat_export")
+    page = client.get(f"/complaints/{world.complaint_a.id}").get_data(as_text=True)
+    assert "12315" in page and "投诉到底" in page and "不给退款" in page
