@@ -8,8 +8,10 @@ orphan blob, which `sweep-orphans` removes.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appeals import audit
+from appeals.columns import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.models import (
@@ -31,6 +34,7 @@ from evidence.errors import RejectedUpload
 from evidence.inspect import InspectLimits, inspect
 from evidence.intake import discard, quarantine, sniff
 from evidence.names import sanitize_display_name
+from evidence.redact import check_boxes, redact_image
 from evidence.storage import BlobStore
 
 
@@ -197,8 +201,48 @@ def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
 def referenced_keys(session: Session) -> set[str]:
     """Every blob key some row refers to (for the orphan sweep)."""
     keys: set[str] = set()
-    columns = (EvidenceItem.blob_key, EvidenceItem.normalized_key,
-               EvidenceItem.thumbnail_key, EvidenceItem.content_key)  # fmt: skip
+    columns = (EvidenceItem.blob_key, EvidenceItem.normalized_key, EvidenceItem.thumbnail_key,
+               EvidenceItem.content_key, EvidenceItem.redacted_key,
+               EvidenceItem.redacted_thumbnail_key)  # fmt: skip
     for column in columns:
         keys.update(key for key in session.scalars(select(column).distinct()) if key)
     return keys
+
+
+def redact_item(
+    session: Session,
+    actor: Actor,
+    item: EvidenceItem,
+    boxes: list[list[float]],
+    *,
+    store: BlobStore,
+    workdir: Path,
+    now: datetime | None = None,
+) -> None:
+    """Cover parts of an image; the redacted copy replaces the previous one, the original stays."""
+    complaint = get_complaint(session, actor, item.complaint_id)
+    require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
+    _check_open(complaint)
+    if not item.is_image or item.normalized_key is None:
+        raise InvalidInput(N_("Only images can be redacted."), field="boxes")
+    checked = check_boxes(boxes)
+    folder = workdir / f"redact-{secrets.token_hex(6)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        source = folder / (
+            "source.png" if item.media_type in ("image/png", "image/webp") else "source.jpg"
+        )
+        with store.open(item.normalized_key) as reader, source.open("wb") as writer:
+            shutil.copyfileobj(reader, writer)
+        redacted, thumbnail = redact_image(source, checked, folder / "out")
+        before = {"boxes": item.redaction}
+        item.redacted_key = store.put(redacted)
+        item.redacted_thumbnail_key = store.put(thumbnail)
+        item.redaction = [list(box) for box in checked]
+        item.redacted_at = now or utcnow()
+        item.redacted_by_id = getattr(actor, "id", None)
+        session.flush()
+        after = {"boxes": item.redaction, "redacted_sha256": item.redacted_key}
+        audit.record(session, actor, "evidence.redacted", item, before=before, after=after)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

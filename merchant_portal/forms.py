@@ -215,3 +215,15 @@ class EvidenceForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = [(k.value, label) for k, label in EVIDENCE_KIND_LABELS.items()]
+
+
+class RedactForm(FlaskForm):
+    boxes = TextAreaField(
+        _l("Boxes to cover"),
+        validators=[DataRequired(_l("Draw at least one box over what must be hidden."))],
+        description=_l(
+            "Drag on the image to draw. Or type one box per line: left, top, width, height, "
+            "in percent."
+        ),
+    )  # fmt: skip
+    submit = SubmitField(_l("Save the redacted copy"))

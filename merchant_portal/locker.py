@@ -27,9 +27,10 @@ from appeals.models import Complaint, EvidenceItem, EvidenceKind
 from appeals.permissions import Permission
 from evidence.errors import RejectedUpload
 from evidence.storage import BlobStore, LocalStore, S3Store
+from evidence.tables import N_
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
-from merchant_portal.forms import ActionForm, EvidenceForm
+from merchant_portal.forms import ActionForm, EvidenceForm, RedactForm
 
 bp = Blueprint("locker", __name__)
 
@@ -135,9 +136,67 @@ def original(item_id: int) -> ResponseReturnValue:
 @permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
 def thumbnail(item_id: int) -> ResponseReturnValue:
     item = locker.get_item(db(), current_user, item_id)
-    if item.thumbnail_key is None:
+    key = item.redacted_thumbnail_key or item.thumbnail_key
+    if key is None:
         return "", 404
-    return _send(item, item.thumbnail_key, "image/jpeg", "thumbnail.jpg", attachment=False)
+    return _send(item, key, "image/jpeg", "thumbnail.jpg", attachment=False)
+
+
+@bp.get("/evidence/<int:item_id>/preview")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def preview(item_id: int) -> ResponseReturnValue:
+    """The cleaned image (upright, no metadata), or its redacted copy with ?redacted=1."""
+    item = locker.get_item(db(), current_user, item_id)
+    key = item.redacted_key if request.args.get("redacted") else item.normalized_key
+    if key is None or not item.is_image:
+        return "", 404
+    media_type = "image/png" if item.media_type in ("image/png", "image/webp") else "image/jpeg"
+    return _send(item, key, media_type, "preview", attachment=False)
+
+
+def parse_boxes(text: str) -> list[list[float]]:
+    """'left, top, width, height' in percent, one box per line, into fractions."""
+    boxes = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            values = [float(part) / 100 for part in line.replace("%", "").split(",")]
+        except ValueError:
+            raise RejectedUpload("redaction_boxes", N_("A box is not four numbers.")) from None
+        boxes.append(values)
+    return boxes
+
+
+@bp.route("/evidence/<int:item_id>/redact", methods=["GET", "POST"])
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def redact(item_id: int) -> ResponseReturnValue:
+    item = locker.get_item(db(), current_user, item_id)
+    form = RedactForm()
+    if form.validate_on_submit():
+        try:
+            locker.redact_item(
+                db(), current_user, item, parse_boxes(form.boxes.data or ""), store=blob_store(),
+                workdir=Path(current_app.config["DATA_DIR"]) / "quarantine",
+            )  # fmt: skip
+        except (RejectedUpload, DomainError) as refused:
+            form.boxes.errors = [gettext(refused.message, **refused.params)]
+        else:
+            db().commit()
+            flash(
+                gettext("Redacted copy saved; bundles will use it. The original is kept."),
+                "success",
+            )
+            return redirect(url_for(".redact", item_id=item.id))
+    elif not form.is_submitted() and item.redaction:
+        form.boxes.data = "\n".join(
+            ", ".join(f"{v * 100:.2f}" for v in box) for box in item.redaction
+        )
+    complaint = locker.locker_complaint(db(), current_user, item.complaint_id)
+    status = 422 if form.errors else 200
+    return render_template(
+        "merchant/redact.html", item=item, complaint=complaint, form=form
+    ), status
 
 
 @bp.post("/evidence/<int:item_id>/remove")

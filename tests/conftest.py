@@ -192,7 +192,7 @@ class World:
             shop_id=self.shop_a.id, complaint_id=self.complaint_a.id,
             kind=EvidenceKind.CHAT_SCREENSHOT, caption=SHOP_A_MARKER, display_name="a.png",
             media_type="image/png", size=source.stat().st_size, sha256=key, blob_key=key,
-            thumbnail_key=key, provenance=Provenance.MERCHANT_UPLOADED,
+            thumbnail_key=key, normalized_key=key, provenance=Provenance.MERCHANT_UPLOADED,
         )  # fmt: skip
         self.session.add(item)
         self.session.flush()

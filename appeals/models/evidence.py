@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appeals.columns import UTCDateTime, str_enum
@@ -43,6 +53,11 @@ class EvidenceItem(Base):
         # The same file twice in one shop is recognised by its hash.
         UniqueConstraint("shop_id", "sha256", name="uq_evidence_item_shop_sha256"),
         Index("ix_evidence_item_complaint", "complaint_id", "id"),
+        CheckConstraint(
+            "(redacted_key IS NULL) = (redacted_at IS NULL)"
+            " AND (redacted_key IS NULL) = (redaction IS NULL)",
+            name="redaction_complete",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,15 +78,30 @@ class EvidenceItem(Base):
     pages: Mapped[int | None] = mapped_column(Integer)
     rows: Mapped[int | None] = mapped_column(Integer)
     provenance: Mapped[Provenance] = mapped_column(str_enum(Provenance, "provenance"))
+    # Redaction: boxes drawn over the normalized image; the redacted copy is what leaves
+    # the shop in bundles, while the original and its hash stay for reviewers.
+    redacted_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    redacted_thumbnail_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    redaction: Mapped[list[list[float]] | None] = mapped_column(JSON)
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redacted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
-    uploaded_by: Mapped[User | None] = relationship()
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    redacted_by: Mapped[User | None] = relationship(foreign_keys=[redacted_by_id])
 
     @property
     def is_image(self) -> bool:
         return self.media_type.startswith("image/")
 
     def blob_keys(self) -> list[str]:
-        keys = (self.blob_key, self.normalized_key, self.thumbnail_key, self.content_key)
+        keys = (
+            self.blob_key,
+            self.normalized_key,
+            self.thumbnail_key,
+            self.content_key,
+            self.redacted_key,
+            self.redacted_thumbnail_key,
+        )
         return [key for key in keys if key]

@@ -35,11 +35,18 @@ def upgrade() -> None:
     sa.Column('pages', sa.Integer(), nullable=True),
     sa.Column('rows', sa.Integer(), nullable=True),
     sa.Column('provenance', sa.Enum('platform_native', 'merchant_uploaded', name='provenance', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('redacted_key', sa.String(length=64), nullable=True),
+    sa.Column('redacted_thumbnail_key', sa.String(length=64), nullable=True),
+    sa.Column('redaction', sa.JSON(), nullable=True),
+    sa.Column('redacted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('redacted_by_id', sa.Integer(), nullable=True),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_evidence_item_complaint_id_complaint')),
     sa.ForeignKeyConstraint(['shop_id'], ['shop.id'], name=op.f('fk_evidence_item_shop_id_shop')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['app_user.id'], name=op.f('fk_evidence_item_uploaded_by_id_app_user')),
+    sa.ForeignKeyConstraint(['redacted_by_id'], ['app_user.id'], name=op.f('fk_evidence_item_redacted_by_id_app_user')),
+    sa.CheckConstraint('(redacted_key IS NULL) = (redacted_at IS NULL) AND (redacted_key IS NULL) = (redaction IS NULL)', name=op.f('ck_evidence_item_redaction_complete')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_item')),
     sa.UniqueConstraint('shop_id', 'sha256', name='uq_evidence_item_shop_sha256')
     )
@@ -49,11 +56,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_evidence_item_content_key'), ['content_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_item_normalized_key'), ['normalized_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_item_thumbnail_key'), ['thumbnail_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_item_redacted_key'), ['redacted_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_item_redacted_thumbnail_key'), ['redacted_thumbnail_key'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('evidence_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_item_redacted_thumbnail_key'))
+        batch_op.drop_index(batch_op.f('ix_evidence_item_redacted_key'))
         batch_op.drop_index(batch_op.f('ix_evidence_item_thumbnail_key'))
         batch_op.drop_index(batch_op.f('ix_evidence_item_normalized_key'))
         batch_op.drop_index(batch_op.f('ix_evidence_item_content_key'))

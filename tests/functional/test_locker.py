@@ -196,3 +196,34 @@ def test_chat_export_phrases_reach_the_dossier(app: Flask, world: World) -> None
     upload(client, world.complaint_a.id, [(chat, "chat.txt")], json=True, kind="chat_export")
     page = client.get(f"/complaints/{world.complaint_a.id}").get_data(as_text=True)
     assert "12315" in page and "投诉到底" in page and "不给退款" in page
+
+
+def test_redaction_covers_the_boxes_keeps_the_original_and_is_audited(
+    app: Flask, world: World
+) -> None:
+    from PIL import Image
+
+    from appeals.models import AuditEvent
+
+    client = merchant(app)
+    photo = png_bytes((200, 100), "white")
+    upload(client, world.complaint_a.id, [(photo, "address.png")], json=True)
+    item = newest(app)
+    url = f"/evidence/{item.id}/redact"
+    assert client.get(url).status_code == 200
+    bad = post_form(client, url, {"boxes": "10, 10, 200, 5"}, page=url)
+    assert bad.status_code == 422 and "outside the image" in bad.get_data(as_text=True)
+    response = post_form(client, url, {"boxes": "50, 0, 50, 100"}, page=url)
+    assert response.status_code == 302
+    redacted = client.get(f"/evidence/{item.id}/preview?redacted=1")
+    with Image.open(io.BytesIO(redacted.get_data())) as image:
+        assert image.getpixel((10, 50))[:3] == (255, 255, 255), "the left half is untouched"
+        assert image.getpixel((150, 50))[:3] == (0, 0, 0), "the right half is covered"
+    redacted.close()
+    original = client.get(f"/evidence/{item.id}/original")
+    assert original.get_data() == photo, "the original is kept byte for byte"
+    original.close()
+    with app.app_context():
+        event = db().scalar(select(AuditEvent).where(AuditEvent.action == "evidence.redacted"))
+        assert event is not None and event.after["boxes"] == [[0.5, 0.0, 0.5, 1.0]]  # type: ignore[index]
+        assert event.actor_label == "owner_a@test.example"

@@ -117,6 +117,21 @@ ROUTES = [
         merchants_of_a(200),
     ),
     Route(
+        "locker.preview",
+        "GET",
+        lambda w: f"/evidence/{w.evidence_a.id}/preview",
+        merchants_of_a(200),
+    ),
+    Route(
+        "locker.redact", "GET", lambda w: f"/evidence/{w.evidence_a.id}/redact", merchants_of_a(200)
+    ),
+    Route(
+        "locker.redact",
+        "POST",
+        lambda w: f"/evidence/{w.evidence_a.id}/redact",
+        merchants_of_a(422),
+    ),
+    Route(
         "locker.remove",
         "POST",
         lambda w: f"/evidence/{w.evidence_a.id}/remove",

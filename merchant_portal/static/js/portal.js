@@ -80,3 +80,51 @@ document.addEventListener("DOMContentLoaded", () => {
   showToken();
   enhanceEvidenceForm();
 });
+
+// Redaction: drag rectangles over the image; the form's text field holds them in percent.
+function enhanceRedaction() {
+  const stage = document.getElementById("redact-stage");
+  const image = document.getElementById("redact-image");
+  const field = document.getElementById("boxes");
+  const clear = document.getElementById("clear-boxes");
+  if (!stage || !image || !field) return;
+  const parse = () => field.value.split("\n").map((line) => line.split(",").map(Number))
+    .filter((box) => box.length === 4 && box.every((v) => !Number.isNaN(v)));
+  const render = () => {
+    stage.querySelectorAll(".redact-box").forEach((node) => node.remove());
+    for (const [left, top, width, height] of parse()) {
+      const box = document.createElement("div");
+      box.className = "redact-box";
+      box.style.left = left + "%";
+      box.style.top = top + "%";
+      box.style.width = width + "%";
+      box.style.height = height + "%";
+      stage.appendChild(box);
+    }
+  };
+  let start = null;
+  const point = (event) => {
+    const rect = image.getBoundingClientRect();
+    return [
+      Math.min(100, Math.max(0, (100 * (event.clientX - rect.left)) / rect.width)),
+      Math.min(100, Math.max(0, (100 * (event.clientY - rect.top)) / rect.height)),
+    ];
+  };
+  stage.addEventListener("pointerdown", (event) => { start = point(event); event.preventDefault(); });
+  window.addEventListener("pointerup", (event) => {
+    if (!start) return;
+    const end = point(event);
+    const box = [Math.min(start[0], end[0]), Math.min(start[1], end[1]),
+      Math.abs(end[0] - start[0]), Math.abs(end[1] - start[1])];
+    start = null;
+    if (box[2] < 0.5 || box[3] < 0.5) return;
+    const line = box.map((v) => v.toFixed(2)).join(", ");
+    field.value = field.value.trim() ? field.value.trim() + "\n" + line : line;
+    render();
+  });
+  field.addEventListener("input", render);
+  if (clear) clear.addEventListener("click", () => { field.value = ""; render(); });
+  if (image.complete) render(); else image.addEventListener("load", render);
+}
+
+document.addEventListener("DOMContentLoaded", enhanceRedaction);
