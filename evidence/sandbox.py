@@ -61,10 +61,11 @@ def inspect_image(path: Path, media_type: str, out: Path, limits: dict[str, int]
             ),
             type=IMAGE_FORMATS[media_type],
         ) from None
-    # A fresh image made from the pixels alone carries no EXIF, GPS, XMP or ICC data.
+    # A converted copy with its info emptied is saved with no EXIF, GPS, XMP or ICC data
+    # (Pillow writes those only from info or explicit arguments); _verify_clean checks it.
     mode = "RGBA" if upright.mode in ("RGBA", "LA", "P", "PA") else "RGB"
-    pixels = upright.convert(mode)
-    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    clean = upright.convert(mode) if upright.mode != mode else upright.copy()
+    clean.info = {}
     lossless = media_type in ("image/png", "image/webp")
     normalized = out / ("normalized.png" if lossless else "normalized.jpg")
     if lossless:

@@ -63,4 +63,23 @@ def test_batch_upload_with_progress_refusals_and_download(
     assert saved.read_bytes() == files["签收照片.jpg"], "the original comes back byte for byte"
     assert download.value.suggested_filename == "签收照片.jpg"
     page.screenshot(path=shots / "locker-gallery-zh.png", full_page=True)
+
+    # Cover the buyer's phone number on the chat screenshot by dragging a box over it.
+    page.get_by_test_id("evidence-item").filter(has_text="聊天截图.png").get_by_role(
+        "link", name="遮挡"
+    ).click()
+    image = page.locator("#redact-image")
+    expect(image).to_be_visible()
+    box = image.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.3, steps=5)
+    page.mouse.up()
+    expect(page.locator(".redact-box")).to_have_count(1)
+    expect(page.get_by_label("遮挡区域")).not_to_have_value("")
+    page.get_by_role("button", name="保存遮挡副本").click()
+    expect(page.get_by_role("status").first).to_contain_text("遮挡副本已保存")
+    expect(page.get_by_test_id("redacted-preview")).to_be_visible()
+    page.screenshot(path=shots / "redaction-zh.png", full_page=True)
     context.close()
