@@ -7,6 +7,8 @@ import csv
 import hashlib
 import os
 import secrets
+import shutil
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +134,17 @@ def discard(quarantined: Quarantined) -> None:
     """Remove a quarantined file (refused, or published elsewhere)."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(quarantined.path)
+
+
+def sweep_quarantine(folder: Path, min_age_seconds: float = 3600) -> int:
+    """Remove what interrupted intakes left in quarantine (a killed worker, a crash)."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    cutoff = time.time() - min_age_seconds
+    for path in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime <= cutoff:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                removed += 1
+    return removed

@@ -18,6 +18,7 @@ from appeals.errors import DomainError
 from appeals.models import Shop
 from appeals.permissions import Role
 from evidence.errors import RejectedUpload
+from evidence.intake import sweep_quarantine
 from evidence.storage import sweep
 from evidence.tables import Table, read_table
 from merchant_portal.database import db
@@ -228,7 +229,8 @@ def sweep_orphans(min_age: int) -> None:
     from merchant_portal.locker import blob_store
 
     removed = sweep(blob_store(), locker.referenced_keys(db()), min_age_seconds=min_age)
-    click.echo(f"{len(removed)} orphan blobs removed.")
+    stale = sweep_quarantine(Path(current_app.config["DATA_DIR"]) / "quarantine", min_age)
+    click.echo(f"{len(removed)} orphan blobs removed, {stale} stale quarantine files removed.")
 
 
 def _read(path: Path) -> Table:

@@ -150,7 +150,7 @@ def test_removal_then_sweep_deletes_the_blobs(app: Flask, world: World) -> None:
     left = stored_files(app, world)
     assert left, "blobs stay until the sweep"
     result = app.test_cli_runner().invoke(args=["sweep-orphans", "--min-age", "0"])
-    assert f"{len(left)} orphan blobs removed" in result.output
+    assert f"{len(left)} orphan blobs removed, 0 stale quarantine files removed" in result.output
     assert stored_files(app, world) == []
 
 
