@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     # Evidence: per-file cap; blobs in DATA_DIR/blobs unless an S3 bucket is configured.
     "EVIDENCE_MAX_BYTES": 25 * 1024 * 1024,
+    "EVIDENCE_MAX_FILES": 50,
+    "EVIDENCE_SHOP_QUOTA_BYTES": 2 * 1024**3,
     "S3_BUCKET": None,
     "S3_ENDPOINT_URL": None,
     "PREFERRED_URL_SCHEME": "https",

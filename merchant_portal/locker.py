@@ -52,7 +52,12 @@ def blob_store() -> BlobStore:
 
 
 def policy() -> locker.LockerPolicy:
-    return locker.LockerPolicy(max_file_bytes=current_app.config["EVIDENCE_MAX_BYTES"])
+    config = current_app.config
+    return locker.LockerPolicy(
+        max_file_bytes=config["EVIDENCE_MAX_BYTES"],
+        max_files_per_complaint=config["EVIDENCE_MAX_FILES"],
+        shop_quota_bytes=config["EVIDENCE_SHOP_QUOTA_BYTES"],
+    )
 
 
 def receive(

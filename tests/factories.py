@@ -114,6 +114,26 @@ BROKEN_PDF = (
 )
 
 
+def _looping_pdf() -> bytes:
+    """A PDF whose page tree contains itself."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+    ]
+    body, offsets = b"%PDF-1.7\n", []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj " % number + content + b" endobj\n"
+    xref = len(body)
+    body += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    body += b"trailer << /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF" % xref
+    return body
+
+
+LOOPING_PDF = _looping_pdf()
+
+
 def hostile_uploads() -> dict[str, tuple[bytes, str]]:
     """Files the locker must refuse, each with the code it must give."""
     from PIL import Image
@@ -137,6 +157,8 @@ def hostile_uploads() -> dict[str, tuple[bytes, str]]:
         "broken pdf": (BROKEN_PDF, "malformed_pdf"),
         "zip": (_zip_with_exe(), "unsupported_type"),
         "xlsx bomb": (_xlsx_bomb_bytes(), "xlsx_bomb"),
+        "pdf page tree loop": (LOOPING_PDF, "malformed_pdf"),
+        "csv with an overlong cell": (b"a,b\n" + b"x" * 5000 + b",y\n", "cell_too_long"),
     }  # fmt: skip
 
 

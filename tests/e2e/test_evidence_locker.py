@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,23 @@ def test_batch_upload_with_progress_refusals_and_download(
     expect(refused).to_contain_text("不接受网页和 SVG 图片")
     page.screenshot(path=shots / "locker-results-zh.png", full_page=True)
 
+    # Drag and drop: a file dropped on the zone is sent the same way, with its own result.
+    dropped = base64.b64encode(png_bytes((300, 500), "lightyellow")).decode()
+    transfer = page.evaluate_handle(
+        """(payload) => {
+            const transfer = new DataTransfer();
+            const bytes = Uint8Array.from(atob(payload.data), (c) => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], payload.name, { type: "image/png" }));
+            return transfer;
+        }""",
+        {"data": dropped, "name": "物流截图.png"},
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+    expect(results.filter(has_text="物流截图.png").locator(".result-mark")).to_have_text("✓")
+
     page.get_by_test_id("refresh-gallery").click()
     gallery = page.get_by_test_id("evidence-item")
-    expect(gallery).to_have_count(3)
+    expect(gallery).to_have_count(4)
     expect(page.locator(".gallery")).to_contain_text("2 页")
     expect(page.locator(".gallery img").first).to_be_visible()
     with page.expect_download() as download:

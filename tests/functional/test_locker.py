@@ -227,3 +227,37 @@ def test_redaction_covers_the_boxes_keeps_the_original_and_is_audited(
         event = db().scalar(select(AuditEvent).where(AuditEvent.action == "evidence.redacted"))
         assert event is not None and event.after["boxes"] == [[0.5, 0.0, 0.5, 1.0]]  # type: ignore[index]
         assert event.actor_label == "owner_a@test.example"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code"),
+    [
+        ("EVIDENCE_MAX_BYTES", 1024, "too_large"),
+        ("EVIDENCE_MAX_FILES", 1, "too_many_files"),
+        ("EVIDENCE_SHOP_QUOTA_BYTES", 600, "quota"),
+    ],
+)
+def test_size_count_and_quota_limits_refuse_with_their_reason(
+    app: Flask, world: World, setting: str, value: int, code: str
+) -> None:
+    app.config[setting] = value
+    client = merchant(app)
+    response = upload(
+        client,
+        world.complaint_a.id,
+        [(png_bytes((300, 300), "teal") + bytes(2048), "big.png")],
+        json=True,
+    )
+    assert response.get_json()[0]["code"] == code
+    assert items(app) == 0 and stored_files(app, world) == []
+
+
+def test_csv_formula_cells_are_kept_as_literal_text(app: Flask, world: World) -> None:
+    client = merchant(app)
+    csv_data = '订单号,备注\nA1,"=HYPERLINK(""http://evil.example"")"\n'.encode()
+    response = upload(
+        client, world.complaint_a.id, [(csv_data, "orders.csv")], json=True, kind="order_history"
+    )
+    assert response.get_json()[0]["accepted"] is True
+    item = newest(app)
+    assert item.media_type == "text/csv" and item.rows == 1

@@ -49,7 +49,7 @@ function enhanceEvidenceForm() {
     for (const file of files) {
       if (await sendOne(file)) accepted += 1;
     }
-    if (accepted) {
+    if (accepted && !results.querySelector("[data-testid='refresh-gallery']")) {
       const link = document.createElement("a");
       link.href = window.location.pathname;
       link.textContent = form.dataset.refresh || "↻";
