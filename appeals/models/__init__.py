@@ -1,6 +1,7 @@
 """The models; importing this package registers every table on Base.metadata."""
 
 from appeals.models.account import ApiToken, Shop, User
+from appeals.models.appeal import Appeal, AppealState
 from appeals.models.audit import AuditEvent
 from appeals.models.complaint import (
     Complaint,
@@ -15,6 +16,8 @@ from appeals.models.imports import ImportStatus, OrderImport
 
 __all__ = [
     "ApiToken",
+    "Appeal",
+    "AppealState",
     "AuditEvent",
     "Complaint",
     "ComplaintChannel",
