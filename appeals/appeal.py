@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appeals import audit
+from appeals.columns import utcnow
 from appeals.complaints import get_complaint
-from appeals.errors import N_, Conflict, NotFound
-from appeals.models import Appeal, AppealState, ComplaintStatus
+from appeals.errors import N_, Conflict, InvalidInput, NotFound
+from appeals.lifecycle import Action, InvalidTransition, check_editable, transition
+from appeals.models import (
+    Appeal,
+    AppealState,
+    AppealVersion,
+    ComplaintStatus,
+    EvidenceItem,
+    EvidenceKind,
+    MaliciousCategory,
+    RebuttalRow,
+)
 from appeals.permissions import Actor, Permission, require
 
 
@@ -47,3 +64,243 @@ def get_appeal(session: Session, actor: Actor, appeal_id: int) -> Appeal:
     if appeal is None:
         raise NotFound(N_("No such appeal."))
     return appeal
+
+
+REMEDIES = ("void_complaint", "remove_review", "restore_points", "sanction_buyer")
+MAX_ROWS = 30
+
+# What a reviewer needs to see for each kind of malicious complaint: each entry is met
+# by any one of its kinds among the exhibits the rebuttal cites.
+CHAT = frozenset({EvidenceKind.CHAT_SCREENSHOT, EvidenceKind.CHAT_EXPORT})
+CHECKLISTS: dict[MaliciousCategory, list[tuple[str, frozenset[EvidenceKind]]]] = {
+    MaliciousCategory.RETURN_ABUSE: [
+        (
+            "delivery_proof",
+            frozenset({EvidenceKind.DELIVERY_PROOF, EvidenceKind.LOGISTICS_TRACKING}),
+        ),
+        ("product_condition", frozenset({EvidenceKind.PRODUCT_PHOTO})),
+        ("chat", CHAT),
+    ],
+    MaliciousCategory.EXTORTION: [
+        ("chat", CHAT),
+        ("review", frozenset({EvidenceKind.REVIEW_CAPTURE})),
+    ],
+    MaliciousCategory.FAKE_TRANSACTION: [
+        ("order_history", frozenset({EvidenceKind.ORDER_HISTORY})),
+        ("payment", frozenset({EvidenceKind.PAYMENT_RECORD})),
+        ("logistics", frozenset({EvidenceKind.LOGISTICS_TRACKING, EvidenceKind.SHIPPING_RECEIPT})),
+    ],
+    MaliciousCategory.PROFESSIONAL_CLAIMANT: [
+        ("order_history", frozenset({EvidenceKind.ORDER_HISTORY})),
+        ("chat", CHAT),
+    ],
+    MaliciousCategory.COMPETITOR_SABOTAGE: [
+        ("order_history", frozenset({EvidenceKind.ORDER_HISTORY})),
+        ("chat", CHAT),
+    ],
+    MaliciousCategory.OTHER: [("any_evidence", frozenset(EvidenceKind))],
+}
+
+
+@dataclass(frozen=True)
+class BudgetProfile:
+    """What the platform accepts in one appeal bundle."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 200
+    max_files: int = 50
+    max_text: int = 20_000
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the draft can be submitted, and what is missing if not."""
+
+    checklist: list[tuple[str, bool]]
+    missing: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class Budget:
+    bytes: int
+    pages: int
+    files: int
+    text: int
+    profile: BudgetProfile
+
+    @property
+    def over(self) -> list[str]:
+        profile = self.profile
+        limits = (
+            ("bytes", self.bytes, profile.max_bytes),
+            ("pages", self.pages, profile.max_pages),
+            ("files", self.files, profile.max_files),
+            ("text", self.text, profile.max_text),
+        )
+        return [name for name, used, limit in limits if used > limit]
+
+
+def update_draft(
+    session: Session,
+    actor: Actor,
+    appeal: Appeal,
+    *,
+    category: MaliciousCategory | None,
+    statement: str,
+    remedies: list[str],
+    rows: list[tuple[str, str, list[int]]],
+) -> None:
+    """Replace the draft's category, statement, remedies and rebuttal rows."""
+    appeal = get_appeal(session, actor, appeal.id)
+    check_editable(appeal)
+    if len(statement) > 20_000:
+        raise InvalidInput(N_("Longer than %(max)d characters."), field="statement", max=20_000)
+    unknown = [remedy for remedy in remedies if remedy not in REMEDIES]
+    if unknown:
+        raise InvalidInput(N_("Unknown remedy: %(value)s."), field="remedies", value=unknown[0])
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(N_("At most %(max)d rows."), field="rows", max=MAX_ROWS)
+    allowed = set(
+        session.scalars(
+            select(EvidenceItem.id).where(EvidenceItem.complaint_id == appeal.complaint_id)
+        )
+    )
+    for _allegation, _answer, cited in rows:
+        if not set(cited) <= allowed:
+            raise InvalidInput(N_("Cite only evidence from this complaint's locker."), field="rows")
+    appeal.category = category
+    appeal.statement = statement.strip()
+    appeal.remedies = [remedy for remedy in REMEDIES if remedy in remedies]
+    appeal.rows = [
+        RebuttalRow(
+            position=index,
+            allegation=allegation.strip()[:4000],
+            answer=answer.strip()[:4000],
+            evidence_ids=list(dict.fromkeys(cited)),
+        )
+        for index, (allegation, answer, cited) in enumerate(rows)
+    ]  # fmt: skip
+    session.flush()
+
+
+def cited_items(session: Session, appeal: Appeal) -> list[tuple[str, EvidenceItem]]:
+    """Each cited item once, labelled by the row that first cites it: A-1, A-2, B-1 ..."""
+    ids = {i for row in appeal.rows for i in row.evidence_ids}
+    items = {
+        item.id: item
+        for item in session.scalars(select(EvidenceItem).where(EvidenceItem.id.in_(ids)))
+    }
+    labelled: list[tuple[str, EvidenceItem]] = []
+    seen: set[int] = set()
+    for row in appeal.rows:
+        letter = chr(ord("A") + row.position)
+        fresh = [i for i in row.evidence_ids if i in items and i not in seen]
+        for number, item_id in enumerate(fresh, start=1):
+            labelled.append((f"{letter}-{number}", items[item_id]))
+            seen.add(item_id)
+    return labelled
+
+
+def readiness(session: Session, appeal: Appeal) -> Readiness:
+    """The category's evidence checklist and every other thing a submission needs."""
+    kinds = {item.kind for _label, item in cited_items(session, appeal)}
+    needs = CHECKLISTS[appeal.category] if appeal.category else []
+    checklist = [(name, bool(kinds & needed)) for name, needed in needs]
+    missing = [f"evidence:{name}" for name, met in checklist if not met]
+    if appeal.category is None:
+        missing.insert(0, "category")
+    if len(appeal.statement) < 20:
+        missing.append("statement")
+    if not appeal.remedies:
+        missing.append("remedies")
+    if not any(row.answer for row in appeal.rows):
+        missing.append("rows")
+    return Readiness(checklist, missing)
+
+
+def budget(session: Session, appeal: Appeal, profile: BudgetProfile | None = None) -> Budget:
+    """What the bundle would weigh against the platform's profile, from the first upload on."""
+    items = [item for _label, item in cited_items(session, appeal)]
+    pages = sum(
+        item.pages or (1 + (item.rows or 0) // 40 if not item.is_image else 1) for item in items
+    )
+    text = len(appeal.statement) + sum(len(row.allegation) + len(row.answer) for row in appeal.rows)
+    return Budget(
+        sum(item.size for item in items), pages, len(items), text, profile or BudgetProfile()
+    )
+
+
+def frozen_content(session: Session, appeal: Appeal) -> dict[str, Any]:
+    """The submitted version as data: everything a reviewer judges, with exhibit hashes."""
+    labels = {item.id: label for label, item in cited_items(session, appeal)}
+    items = {item.id: item for _label, item in cited_items(session, appeal)}
+    return {
+        "appeal": appeal.number,
+        "complaint": appeal.complaint.external_id,
+        "category": appeal.category.value if appeal.category else None,
+        "statement": appeal.statement,
+        "remedies": list(appeal.remedies),
+        "rows": [
+            {"allegation": row.allegation, "answer": row.answer,
+             "exhibits": [labels[i] for i in row.evidence_ids if i in labels]}
+            for row in appeal.rows
+        ],
+        "exhibits": [
+            {
+                "label": labels[i],
+                "evidence_id": i,
+                "kind": items[i].kind.value,
+                "caption": items[i].caption,
+                "name": items[i].display_name,
+                "size": items[i].size,
+                "sha256": items[i].sha256,
+                "redacted_sha256": items[i].redacted_key,
+            }
+            for i in labels
+        ],
+    }  # fmt: skip
+
+
+def submit_appeal(
+    session: Session,
+    actor: Actor,
+    appeal: Appeal,
+    *,
+    profile: BudgetProfile | None = None,
+    now: datetime | None = None,
+) -> AppealVersion:
+    """Freeze the draft as an immutable version and move the appeal to submitted."""
+    appeal = get_appeal(session, actor, appeal.id)
+    if appeal.state is not AppealState.DRAFT and appeal.versions:
+        raise InvalidTransition(N_("This appeal has already been submitted."))
+    ready = readiness(session, appeal)
+    if not ready.ready:
+        raise InvalidInput(
+            N_("The appeal is not ready: %(missing)s."), missing=", ".join(ready.missing)
+        )
+    over = budget(session, appeal, profile).over
+    if over:
+        raise InvalidInput(
+            N_("The appeal is over the platform's limits: %(over)s."), over=", ".join(over)
+        )
+    now = now or utcnow()
+    content = frozen_content(session, appeal)
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    version = AppealVersion(
+        appeal_id=appeal.id, number=appeal.submission_count + 1, content=content,
+        content_sha256=hashlib.sha256(canonical).hexdigest(),
+        late=now > appeal.complaint.appeal_deadline, submitted_by_id=getattr(actor, "id", None),
+        submitted_at=now,
+    )  # fmt: skip
+
+    def freeze(changed: Appeal) -> None:
+        changed.submission_count += 1
+        changed.submitted_at = now
+        session.add(version)
+
+    transition(session, actor, appeal, Action.SUBMIT, now=now, before_flush=freeze)
+    return version

@@ -178,6 +178,9 @@ class World:
         self.order_b, self.complaint_b = self._case(self.shop_b, "B", SHOP_B_MARKER)
         self.import_a = self._import(data_dir)
         self.evidence_a = self._evidence(data_dir)
+        from appeals.appeal import start_appeal
+
+        self.appeal_a = start_appeal(session, self.users["owner_a"], self.complaint_a.id)
 
     def _evidence(self, data_dir: Path):  # type: ignore[no-untyped-def]
         """A stored item, written directly (the sandboxed intake has its own tests)."""

@@ -1,7 +1,7 @@
 """The models; importing this package registers every table on Base.metadata."""
 
 from appeals.models.account import ApiToken, Shop, User
-from appeals.models.appeal import Appeal, AppealState
+from appeals.models.appeal import Appeal, AppealState, AppealVersion, RebuttalRow
 from appeals.models.audit import AuditEvent
 from appeals.models.complaint import (
     Complaint,
@@ -18,6 +18,7 @@ __all__ = [
     "ApiToken",
     "Appeal",
     "AppealState",
+    "AppealVersion",
     "AuditEvent",
     "Complaint",
     "ComplaintChannel",
@@ -30,6 +31,7 @@ __all__ = [
     "Order",
     "OrderImport",
     "Provenance",
+    "RebuttalRow",
     "Shop",
     "User",
 ]

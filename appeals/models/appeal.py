@@ -6,7 +6,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appeals.columns import UTCDateTime, str_enum
@@ -61,5 +70,38 @@ class Appeal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     complaint: Mapped[Complaint] = relationship()
+    rows: Mapped[list[RebuttalRow]] = relationship(
+        order_by="RebuttalRow.position", cascade="all, delete-orphan"
+    )
+    versions: Mapped[list[AppealVersion]] = relationship(order_by="AppealVersion.number")
 
     __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 (SQLAlchemy's own hook)
+
+
+class RebuttalRow(Base):
+    """One allegation of the complaint and the merchant's answer to it."""
+
+    __tablename__ = "rebuttal_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    allegation: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    evidence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+class AppealVersion(Base):
+    """What was submitted, frozen: statement, remedies, rows and exhibits with their hashes."""
+
+    __tablename__ = "appeal_version"
+    __table_args__ = (UniqueConstraint("appeal_id", "number", name="uq_appeal_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    late: Mapped[bool] = mapped_column(default=False)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)

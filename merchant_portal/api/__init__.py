@@ -98,6 +98,6 @@ def _authenticate() -> None:
     g.api_user = user
 
 
-from merchant_portal.api import views  # noqa: E402,F401  (registers the routes)
+from merchant_portal.api import appeals, views  # noqa: E402,F401  (registers the routes)
 
 __all__ = ["BEARER", "SpecResponse", "api", "current_api_user", "problem_responses", "spec"]

@@ -12,7 +12,7 @@ from appeals import complaints, intake, locker
 from appeals.columns import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
 from appeals.errors import N_, InvalidInput
-from appeals.models import Complaint, ComplaintStatus, ComplaintType, EvidenceKind
+from appeals.models import Complaint, ComplaintStatus, ComplaintType, EvidenceItem, EvidenceKind
 from evidence.errors import RejectedUpload
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
 from merchant_portal.database import db
@@ -224,9 +224,12 @@ def add_evidence(complaint_id: int, form: EvidenceIn) -> Any:
     except RejectedUpload as refused:
         raise InvalidInput(refused.message, field="file", **refused.params) from None
     db().commit()
-    body = EvidenceOut(
+    return evidence_out(item), 201
+
+
+def evidence_out(item: EvidenceItem) -> EvidenceOut:
+    return EvidenceOut(
         id=item.id, complaint_id=item.complaint_id, kind=item.kind.value, caption=item.caption,
         name=item.display_name, media_type=item.media_type, size=item.size, sha256=item.sha256,
         pages=item.pages, rows=item.rows, provenance=item.provenance.value,
     )  # fmt: skip
-    return body, 201

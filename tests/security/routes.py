@@ -43,7 +43,7 @@ class Route:
     url: Callable[[World], str]
     expected: dict[str, int]
     data: dict[str, str] = field(default_factory=dict)
-    json: dict[str, object] | None = None
+    json: dict[str, object] | Callable[[World], dict[str, object]] | None = None
 
 
 ADMINS = ("admin",)
@@ -203,6 +203,32 @@ ROUTES = [
         lambda w: "/api/v1/complaints",
         expect(403, anonymous=401, admin=201, platform=201),
         json=COMPLAINT_JSON,
+    ),
+    Route(
+        "api.create_appeal",
+        "POST",
+        lambda w: "/api/v1/appeals",
+        expect(403, anonymous=401, owner_a=200, staff_a=200, owner_b=404),
+        json=lambda w: {"complaint_id": w.complaint_a.id},
+    ),
+    Route(
+        "api.get_appeal",
+        "GET",
+        lambda w: f"/api/v1/appeals/{w.appeal_a.id}",
+        expect(403, anonymous=401, owner_a=200, staff_a=200, owner_b=404),
+    ),
+    Route(
+        "api.submit_appeal",
+        "POST",
+        lambda w: f"/api/v1/appeals/{w.appeal_a.id}/submit",
+        expect(403, anonymous=401, owner_a=422, staff_a=422, owner_b=404),
+    ),
+    Route(
+        "api.add_appeal_evidence",
+        "POST",
+        lambda w: f"/api/v1/appeals/{w.appeal_a.id}/evidence",
+        expect(403, anonymous=401, owner_a=422, staff_a=422, owner_b=404),
+        {"kind": "other"},
     ),
     Route(
         "api.add_evidence",

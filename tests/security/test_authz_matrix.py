@@ -41,9 +41,8 @@ def test_route_answers_each_principal(
     if route.method == "POST":
         data["csrf_token"] = csrf_token(client)
     if route.json is not None:
-        response = client.open(
-            route.url(world), method=route.method, json=route.json, headers=headers
-        )
+        body = route.json(world) if callable(route.json) else route.json
+        response = client.open(route.url(world), method=route.method, json=body, headers=headers)
     else:
         response = client.open(route.url(world), method=route.method, data=data, headers=headers)
 
