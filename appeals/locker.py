@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from appeals import audit
 from appeals.columns import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.models import (
+    Appeal,
+    AppealState,
     Complaint,
     ComplaintStatus,
     EvidenceItem,
@@ -135,6 +137,12 @@ def receive_file(
 def _check_open(complaint: Complaint) -> None:
     if complaint.status is ComplaintStatus.CLOSED:
         raise Conflict(N_("This complaint is closed; its evidence can no longer change."))
+    session = object_session(complaint)
+    appeal_state = session.scalar(
+        select(Appeal.state).where(Appeal.complaint_id == complaint.id)
+    ) if session is not None else None  # fmt: skip
+    if appeal_state not in (None, AppealState.DRAFT):
+        raise Conflict(N_("The appeal has been submitted; its evidence can no longer change."))
 
 
 def _check_capacity(session: Session, complaint: Complaint, policy: LockerPolicy) -> None:

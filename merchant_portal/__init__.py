@@ -44,7 +44,7 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from merchant_portal import admin, auth, locker, merchant, orders, review
+    from merchant_portal import admin, appeals, auth, locker, merchant, orders, review
     from merchant_portal.api import api
     from merchant_portal.extensions import csrf
 
@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(merchant.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(locker.bp)
+    app.register_blueprint(appeals.bp)
     locker.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     app.register_blueprint(admin.bp, url_prefix="/admin")

@@ -10,10 +10,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     EmailField,
+    FieldList,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -31,6 +34,7 @@ from merchant_portal.i18n import (
     EVIDENCE_KIND_LABELS,
     LANGUAGE_NAMES,
     MALICIOUS_LABELS,
+    REMEDY_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
 )
@@ -227,3 +231,36 @@ class RedactForm(FlaskForm):
         ),
     )  # fmt: skip
     submit = SubmitField(_l("Save the redacted copy"))
+
+
+class RebuttalRowForm(FlaskForm):
+    class Meta:
+        csrf = False  # a part of AppealForm, which carries the token
+
+    allegation = TextAreaField(
+        _l("What the complaint alleges"), validators=[Optional(), Length(max=4000)]
+    )
+    answer = TextAreaField(_l("Your answer"), validators=[Optional(), Length(max=4000)])
+    exhibits = SelectMultipleField(
+        _l("Exhibits that prove it"), coerce=int, validators=[Optional()]
+    )
+
+
+class AppealForm(FlaskForm):
+    category = SelectField(_l("Why the complaint is malicious"), validators=[Optional()])
+    statement = TextAreaField(
+        _l("Statement of facts"), validators=[Optional(), Length(max=20000)],
+        description=_l("What happened, in order, with dates. A reviewer reads this first."),
+    )  # fmt: skip
+    remedies = SelectMultipleField(_l("What you ask the platform to do"), validators=[Optional()])
+    rows = FieldList(FormField(RebuttalRowForm), min_entries=1, max_entries=30)
+    submit = SubmitField(_l("Save draft"))
+
+    def __init__(self, exhibits: list[tuple[int, str]], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [("", _l("— choose —"))] + [
+            (c.value, label) for c, label in MALICIOUS_LABELS.items()
+        ]
+        self.remedies.choices = list(REMEDY_LABELS.items())
+        for row in self.rows:
+            row.form.exhibits.choices = exhibits

@@ -18,6 +18,7 @@ from appeals.accounts import SUPPORTED_LOCALES
 from appeals.columns import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
 from appeals.models import (
+    AppealState,
     ComplaintChannel,
     ComplaintStatus,
     ComplaintType,
@@ -80,6 +81,37 @@ EVIDENCE_KIND_LABELS = {
 PROVENANCE_LABELS = {
     Provenance.PLATFORM_NATIVE: lazy_gettext("Platform record"),
     Provenance.MERCHANT_UPLOADED: lazy_gettext("Uploaded by the shop"),
+}
+REMEDY_LABELS = {
+    "void_complaint": lazy_gettext("Void the complaint"),
+    "remove_review": lazy_gettext("Remove the review"),
+    "restore_points": lazy_gettext("Restore the rating and penalty points"),
+    "sanction_buyer": lazy_gettext("Sanction the buyer"),
+}
+APPEAL_STATE_LABELS = {
+    AppealState.DRAFT: lazy_gettext("Draft"),
+    AppealState.SUBMITTED: lazy_gettext("Submitted"),
+    AppealState.IN_REVIEW: lazy_gettext("In review"),
+    AppealState.INFO_REQUESTED: lazy_gettext("Information requested"),
+    AppealState.DECIDED: lazy_gettext("Decided"),
+    AppealState.SECOND_REVIEW: lazy_gettext("Second review"),
+    AppealState.FINAL: lazy_gettext("Final"),
+    AppealState.WITHDRAWN: lazy_gettext("Withdrawn"),
+    AppealState.EXPIRED: lazy_gettext("Expired"),
+}
+CHECKLIST_LABELS = {
+    "delivery_proof": lazy_gettext("Proof of delivery or logistics tracking"),
+    "product_condition": lazy_gettext("Photos of the product's condition"),
+    "chat": lazy_gettext("The chat with the buyer"),
+    "review": lazy_gettext("A capture of the review"),
+    "order_history": lazy_gettext("The buyer's order history"),
+    "payment": lazy_gettext("A payment record"),
+    "logistics": lazy_gettext("A shipping receipt or tracking"),
+    "any_evidence": lazy_gettext("At least one exhibit"),
+    "category": lazy_gettext("Why the complaint is malicious"),
+    "statement": lazy_gettext("A statement of facts (20 characters or more)"),
+    "remedies": lazy_gettext("At least one remedy"),
+    "rows": lazy_gettext("At least one answered allegation"),
 }
 DEADLINE_LABELS = {
     DeadlineState.AMPLE: lazy_gettext("Plenty of time"),
@@ -156,6 +188,7 @@ def label(value: object) -> str:
         MALICIOUS_LABELS,
         EVIDENCE_KIND_LABELS,
         PROVENANCE_LABELS,
+        APPEAL_STATE_LABELS,
     ):
         if value in table:
             return str(table[value])  # type: ignore[index]
@@ -173,6 +206,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["deadline_state"] = deadline
+    app.jinja_env.filters["checklist"] = lambda name: str(
+        CHECKLIST_LABELS.get(name.removeprefix("evidence:"), name)
+    )
+    app.jinja_env.filters["remedy"] = lambda name: str(REMEDY_LABELS.get(name, name))
     app.jinja_env.filters["import_field"] = lambda name: str(IMPORT_FIELD_LABELS.get(name, name))
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

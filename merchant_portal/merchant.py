@@ -6,12 +6,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
+from sqlalchemy import select
 
 from appeals import complaints, locker
 from appeals.deadlines import DeadlineState
 from appeals.dossier import build_dossier
 from appeals.errors import DomainError
-from appeals.models import ComplaintStatus, ComplaintType, MaliciousCategory
+from appeals.models import Appeal, ComplaintStatus, ComplaintType, MaliciousCategory
 from appeals.permissions import Permission, has_permission
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
@@ -69,6 +70,7 @@ def _complaint_page(
         flag_form=flag_form,
         action_form=ActionForm(),
         can_flag=has_permission(current_user, Permission.MERCHANT_COMPLAINT_FLAG),
+        complaint_appeal=db().scalar(select(Appeal).where(Appeal.complaint_id == found.id)),
     ), status
 
 

@@ -137,6 +137,20 @@ ROUTES = [
         lambda w: f"/evidence/{w.evidence_a.id}/remove",
         merchants_of_a(302),
     ),
+    Route(
+        "appeal.start",
+        "POST",
+        lambda w: f"/complaints/{w.complaint_a.id}/appeal",
+        merchants_of_a(302),
+    ),
+    Route("appeal.show", "GET", lambda w: f"/appeals/{w.appeal_a.id}", merchants_of_a(200)),
+    Route("appeal.save", "POST", lambda w: f"/appeals/{w.appeal_a.id}", merchants_of_a(302)),
+    Route(
+        "appeal.submit", "GET", lambda w: f"/appeals/{w.appeal_a.id}/submit", merchants_of_a(200)
+    ),
+    Route(
+        "appeal.submit", "POST", lambda w: f"/appeals/{w.appeal_a.id}/submit", merchants_of_a(302)
+    ),
     Route("orders.index", "GET", lambda w: "/orders", only(MERCHANTS, 200)),
     Route("orders.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
     Route("orders.upload", "GET", lambda w: "/orders/import", only(MERCHANTS, 200)),

@@ -128,3 +128,25 @@ function enhanceRedaction() {
 }
 
 document.addEventListener("DOMContentLoaded", enhanceRedaction);
+
+// Appeal builder: save the draft a moment after each change, and say so.
+function enhanceAutosave() {
+  const form = document.getElementById("appeal-form");
+  const status = document.getElementById("autosave");
+  if (!form || !status) return;
+  let timer = null;
+  const save = async () => {
+    const response = await fetch(form.action, {
+      method: "POST", body: new FormData(form), headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    const body = await response.json().catch(() => ({}));
+    status.textContent = response.ok ? `${form.dataset.saved || status.dataset.saved} ${body.saved}` : status.dataset.failed;
+  };
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(save, 1500);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", enhanceAutosave);

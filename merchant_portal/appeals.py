@@ -1,0 +1,119 @@
+"""The merchant's appeal builder: draft, readiness, budget, submission, the frozen version."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime, gettext
+from flask_login import current_user
+
+from appeals import appeal as appeals
+from appeals import locker
+from appeals.errors import DomainError
+from appeals.models import Appeal, AppealState, MaliciousCategory
+from appeals.permissions import Permission
+from merchant_portal.access import permission_required
+from merchant_portal.database import db
+from merchant_portal.forms import ActionForm, AppealForm
+
+bp = Blueprint("appeal", __name__)
+
+
+def _exhibit_choices(appeal: Appeal) -> list[tuple[int, str]]:
+    items = locker.list_items(db(), appeal.complaint)
+    return [
+        (item.id, f"{item.display_name} · {item.caption}" if item.caption else item.display_name)
+        for item in items
+    ]
+
+
+def _form(appeal: Appeal, formdata: bool = False) -> AppealForm:
+    if formdata:
+        return AppealForm(_exhibit_choices(appeal))
+    rows = [
+        {"allegation": r.allegation, "answer": r.answer, "exhibits": r.evidence_ids}
+        for r in appeal.rows
+    ]
+    data = {
+        "category": appeal.category.value if appeal.category else "",
+        "statement": appeal.statement,
+        "remedies": list(appeal.remedies),
+        "rows": [*rows, {"allegation": "", "answer": "", "exhibits": []}],
+    }
+    return AppealForm(_exhibit_choices(appeal), formdata=None, data=data)
+
+
+def _page(appeal: Appeal, form: AppealForm | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "merchant/appeal.html", appeal=appeal, form=form or _form(appeal),
+        readiness=appeals.readiness(db(), appeal), budget=appeals.budget(db(), appeal),
+        exhibits=appeals.cited_items(db(), appeal), action_form=ActionForm(),
+    ), status  # fmt: skip
+
+
+@bp.post("/complaints/<int:complaint_id>/appeal")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def start(complaint_id: int) -> ResponseReturnValue:
+    appeal = appeals.start_appeal(db(), current_user, complaint_id)
+    db().commit()
+    return redirect(url_for(".show", appeal_id=appeal.id))
+
+
+@bp.get("/appeals/<int:appeal_id>")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def show(appeal_id: int) -> ResponseReturnValue:
+    return _page(appeals.get_appeal(db(), current_user, appeal_id))
+
+
+@bp.post("/appeals/<int:appeal_id>")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def save(appeal_id: int) -> ResponseReturnValue:
+    appeal = appeals.get_appeal(db(), current_user, appeal_id)
+    form = _form(appeal, formdata=True)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if form.validate_on_submit():
+        rows = [
+            (row.allegation.data or "", row.answer.data or "", row.exhibits.data or [])
+            for row in form.rows
+            if (row.allegation.data or "").strip() or (row.answer.data or "").strip()
+        ]
+        try:
+            appeals.update_draft(
+                db(), current_user, appeal,
+                category=MaliciousCategory(form.category.data) if form.category.data else None,
+                statement=form.statement.data or "", remedies=form.remedies.data or [], rows=rows,
+            )  # fmt: skip
+        except DomainError as error:
+            form.statement.errors = [gettext(error.message, **error.params)]
+        else:
+            db().commit()
+            if wants_json:
+                ready = appeals.readiness(db(), appeal)
+                return jsonify({"saved": format_datetime(format="HH:mm:ss"), "ready": ready.ready})
+            flash(gettext("Draft saved."), "success")
+            return redirect(url_for(".show", appeal_id=appeal.id))
+    if wants_json:
+        return jsonify({"saved": None, "errors": form.errors}), 422
+    return _page(appeal, form, 422)
+
+
+@bp.route("/appeals/<int:appeal_id>/submit", methods=["GET", "POST"])
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def submit(appeal_id: int) -> ResponseReturnValue:
+    appeal = appeals.get_appeal(db(), current_user, appeal_id)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if appeal.state is not AppealState.DRAFT:
+            return redirect(url_for(".show", appeal_id=appeal.id))  # a double click: already done
+        try:
+            appeals.submit_appeal(db(), current_user, appeal)
+        except DomainError as error:
+            flash(gettext(error.message, **error.params), "error")
+            return redirect(url_for(".show", appeal_id=appeal.id))
+        db().commit()
+        flash(gettext("Appeal submitted. The platform's reviewers will now see it."), "success")
+        return redirect(url_for(".show", appeal_id=appeal.id))
+    return render_template(
+        "merchant/appeal_submit.html", appeal=appeal, form=form,
+        readiness=appeals.readiness(db(), appeal), exhibits=appeals.cited_items(db(), appeal),
+    )  # fmt: skip
