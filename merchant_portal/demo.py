@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appeals import accounts, complaints
+from appeals import accounts, appeal, complaints
 from appeals.accounts import SYSTEM
 from appeals.columns import utcnow
 from appeals.models import (
@@ -112,6 +112,16 @@ def _flag_one(session: Session, shop: Shop, owner: User) -> None:
         complaints.flag_complaint(
             session, owner, threat, MaliciousCategory.EXTORTION,
             "买家在聊天中威胁：不退款就给差评。The buyer threatened a bad review unless refunded.",
+        )  # fmt: skip
+        # A draft appeal in progress, waiting for its evidence.
+        draft = appeal.start_appeal(session, owner, threat.id)
+        appeal.update_draft(
+            session, owner, draft, category=MaliciousCategory.EXTORTION,
+            statement="买家收货后要求全额退款，并威胁不退款就给差评。"
+            "The buyer asked for a full refund after delivery and threatened a bad review.",
+            remedies=["void_complaint", "remove_review"],
+            rows=[("客服态度恶劣 / The shop was rude",
+                   "聊天记录显示客服 10 分钟内回复。The chat shows a reply within minutes.", [])],
         )  # fmt: skip
 
 
