@@ -1,23 +1,16 @@
 """Appeal endpoints: create or update a draft, read it, add evidence, submit."""
 
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from appeals import appeal as appeals
-from appeals import locker
-from appeals.errors import N_, InvalidInput
 from appeals.lifecycle import allowed_actions, check_editable
 from appeals.models import Appeal, MaliciousCategory
-from evidence.errors import RejectedUpload
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
-from merchant_portal.api.views import EvidenceIn, EvidenceOut, evidence_out
+from merchant_portal.api.views import EvidenceIn, EvidenceOut, receive_api_file
 from merchant_portal.database import db
-from merchant_portal.locker import blob_store
-from merchant_portal.locker import policy as locker_policy
 
 
 class RowIn(BaseModel):
@@ -155,17 +148,4 @@ def add_appeal_evidence(appeal_id: int, form: EvidenceIn) -> Any:
     """Add one file to the locker of the appeal's complaint, while the appeal is a draft."""
     appeal = appeals.get_appeal(db(), current_api_user(), appeal_id)
     check_editable(appeal)
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput(N_("This field is required."), field="file")
-    try:
-        item = locker.receive_file(
-            db(), current_api_user(), appeal.complaint, upload.stream,
-            filename=upload.filename or "file", kind=form.kind, caption=form.caption,
-            store=blob_store(), workdir=Path(current_app.config["DATA_DIR"]) / "quarantine",
-            policy=locker_policy(),
-        )  # fmt: skip
-    except RejectedUpload as refused:
-        raise InvalidInput(refused.message, field="file", **refused.params) from None
-    db().commit()
-    return evidence_out(item), 201
+    return receive_api_file(appeal.complaint, form), 201

@@ -212,6 +212,11 @@ def add_evidence(complaint_id: int, form: EvidenceIn) -> Any:
     Platform tokens mark the file platform-native; merchant tokens, uploaded by the shop.
     """
     complaint = locker.locker_complaint(db(), current_api_user(), complaint_id)
+    return receive_api_file(complaint, form), 201
+
+
+def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
+    """Take the request's multipart `file` into the complaint's locker; refusals are 422."""
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput(N_("This field is required."), field="file")
@@ -224,7 +229,7 @@ def add_evidence(complaint_id: int, form: EvidenceIn) -> Any:
     except RejectedUpload as refused:
         raise InvalidInput(refused.message, field="file", **refused.params) from None
     db().commit()
-    return evidence_out(item), 201
+    return evidence_out(item)
 
 
 def evidence_out(item: EvidenceItem) -> EvidenceOut:
