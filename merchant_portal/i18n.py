@@ -209,6 +209,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["checklist"] = lambda name: str(
         CHECKLIST_LABELS.get(name.removeprefix("evidence:"), name)
     )
+    app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.filters["remedy"] = lambda name: str(REMEDY_LABELS.get(name, name))
     app.jinja_env.filters["import_field"] = lambda name: str(IMPORT_FIELD_LABELS.get(name, name))
     app.jinja_env.globals.update(
