@@ -15,11 +15,11 @@ from appeals.errors import DomainError
 from appeals.models import OrderImport
 from appeals.permissions import Permission
 from evidence.errors import RejectedUpload
+from evidence.intake import discard, quarantine
 from evidence.tables import read_table
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, ImportForm
-from merchant_portal.uploads import save_upload
 
 bp = Blueprint("orders", __name__)
 
@@ -39,13 +39,13 @@ def _plan(record: OrderImport) -> order_import.ImportPlan:
 
 def _receive(upload: FileStorage) -> str:
     """Keep the upload only if it reads as a table; a refused file is removed at once."""
-    stored, path = save_upload(upload, _folder(), current_app.config["IMPORT_MAX_BYTES"])
+    received = quarantine(upload.stream, _folder(), current_app.config["IMPORT_MAX_BYTES"])
     try:
-        read_table(path)
+        read_table(received.path)
     except RejectedUpload:
-        path.unlink(missing_ok=True)
+        discard(received)
         raise
-    return stored
+    return received.path.name
 
 
 @bp.get("/orders")
