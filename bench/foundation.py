@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from figures import report, timed
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -21,15 +20,6 @@ from appeals import migrate, passwords
 from appeals.db import make_engine, make_session_factory
 from merchant_portal import create_app
 from merchant_portal.demo import DEMO_PASSWORD, load_demo
-
-
-def timed(action: Callable[[], object], rounds: int) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def sign_in(app: Flask, client: FlaskClient | None = None) -> float:
@@ -44,13 +34,6 @@ def sign_in(app: Flask, client: FlaskClient | None = None) -> float:
     elapsed = (time.perf_counter() - start) * 1000
     assert response.status_code == 302
     return elapsed
-
-
-def report(name: str, samples: list[float]) -> float:
-    median = statistics.median(samples)
-    p95 = statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
-    print(f"{name:<42} median {median:8.2f} ms   p95 {p95:8.2f} ms   (n={len(samples)})")
-    return median
 
 
 def main() -> None:

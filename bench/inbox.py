@@ -17,16 +17,16 @@ import os
 import random
 import re
 import secrets
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+from figures import report, timed
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, func, insert, make_url, select, text
@@ -44,30 +44,6 @@ from merchant_portal import create_app
 NOW = datetime.now(UTC).replace(microsecond=0)
 PASSWORD = "bench password 1"  # noqa: S105 (a throwaway account in a temp database)
 TYPES = list(ComplaintType)
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def report(name: str, samples: list[float], target: float | None = None) -> None:
-    p50, p95 = statistics.median(samples), percentile(samples, 0.95)
-    verdict = (
-        ""
-        if target is None
-        else f"  target {target:.0f} ms: {'met' if p95 <= target else 'MISSED'} ({p95 / target:.2f}x)"
-    )
-    print(f"{name:<52} p50 {p50:8.2f} ms  p95 {p95:8.2f} ms{verdict}")
-
-
-def timed(action: Callable[[], object], rounds: int) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 @contextmanager
