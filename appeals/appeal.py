@@ -27,6 +27,7 @@ from appeals.models import (
     RebuttalRow,
 )
 from appeals.permissions import Actor, Permission, require
+from evidence.pdfimage import LADDER, estimate_bytes
 
 
 def start_appeal(session: Session, actor: Actor, complaint_id: int) -> Appeal:
@@ -126,11 +127,16 @@ class Readiness:
 
 @dataclass(frozen=True)
 class Budget:
+    """What the bundle weighs: `bytes` after the automatic fit, `raw_bytes` before it."""
+
     bytes: int
     pages: int
     files: int
     text: int
     profile: BudgetProfile
+    raw_bytes: int = 0
+    fit_images: int = 0  # images the fit will downscale ...
+    fit_side: int = 0  # ... to at most this many pixels on their long side
 
     @property
     def over(self) -> list[str]:
@@ -229,9 +235,19 @@ def budget(session: Session, appeal: Appeal, profile: BudgetProfile | None = Non
         item.pages or (1 + (item.rows or 0) // 40 if not item.is_image else 1) for item in items
     )
     text = len(appeal.statement) + sum(len(row.allegation) + len(row.answer) for row in appeal.rows)
-    return Budget(
-        sum(item.size for item in items), pages, len(items), text, profile or BudgetProfile()
-    )
+    profile = profile or BudgetProfile()
+    raw = sum(item.size for item in items)
+    fitted, scaled, side = raw, 0, 0
+    images = [item for item in items if item.is_image and item.width and item.height]
+    for rung in LADDER:
+        others = sum(item.size for item in items if item not in images)
+        estimates = [estimate_bytes(i.width or 0, i.height or 0, i.size, rung) for i in images]
+        fitted = others + sum(size for size, _ in estimates)
+        scaled = sum(1 for _, downscaled in estimates if downscaled)
+        side = rung.max_side
+        if fitted <= profile.max_bytes:
+            break
+    return Budget(fitted, pages, len(items), text, profile, raw, scaled, side if scaled else 0)
 
 
 def frozen_content(session: Session, appeal: Appeal) -> dict[str, Any]:
@@ -304,3 +320,18 @@ def submit_appeal(
 
     transition(session, actor, appeal, Action.SUBMIT, now=now, before_flush=freeze)
     return version
+
+
+def withdraw_appeal(
+    session: Session, actor: Actor, appeal: Appeal, reason: str, *, now: datetime | None = None
+) -> None:
+    """Take back a draft or a submitted appeal that no reviewer has picked up yet."""
+    appeal = get_appeal(session, actor, appeal.id)
+    reason = " ".join(reason.split())
+    if len(reason) > 1000:
+        raise InvalidInput(N_("Longer than %(max)d characters."), field="reason", max=1000)
+
+    def remember(changed: Appeal) -> None:
+        changed.extra = {**(changed.extra or {}), "withdrawn_reason": reason}
+
+    transition(session, actor, appeal, Action.WITHDRAW, now=now, before_flush=remember)

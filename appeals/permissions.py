@@ -43,7 +43,9 @@ class Permission(StrEnum):
     MERCHANT_EVIDENCE_MANAGE = "merchant:evidence:manage"
     PLATFORM_EVIDENCE_RECORD = "platform:evidence:record"
     PLATFORM_COMPLAINT_RECORD = "platform:complaint:record"
+    APPEAL_BUNDLE_DOWNLOAD = "appeal:bundle:download"
     REVIEW_QUEUE_READ = "review:queue:read"
+    REVIEW_BUNDLE_VERIFY = "review:bundle:verify"
     REVIEW_SECOND_INSTANCE_RULE = "review:second_instance:rule"
     ADMIN_SHOP_MANAGE = "admin:shop:manage"
     ADMIN_USER_MANAGE = "admin:user:manage"
@@ -56,8 +58,13 @@ _MERCHANT = _EVERYONE | {
     Permission.MERCHANT_ORDER_IMPORT,
     Permission.MERCHANT_COMPLAINT_FLAG,
     Permission.MERCHANT_EVIDENCE_MANAGE,
+    Permission.APPEAL_BUNDLE_DOWNLOAD,
 }
-_REVIEWER = _EVERYONE | {Permission.REVIEW_QUEUE_READ}
+_REVIEWER = _EVERYONE | {
+    Permission.REVIEW_QUEUE_READ,
+    Permission.APPEAL_BUNDLE_DOWNLOAD,
+    Permission.REVIEW_BUNDLE_VERIFY,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MERCHANT_OWNER: _MERCHANT,
@@ -69,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ADMIN_SHOP_MANAGE,
         Permission.ADMIN_USER_MANAGE,
         Permission.PLATFORM_COMPLAINT_RECORD,
+        Permission.REVIEW_BUNDLE_VERIFY,
     },
     Role.PLATFORM: _EVERYONE
     | {Permission.PLATFORM_COMPLAINT_RECORD, Permission.PLATFORM_EVIDENCE_RECORD},

@@ -44,7 +44,17 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from merchant_portal import admin, appeals, auth, locker, merchant, orders, review
+    from merchant_portal import (
+        admin,
+        appeals,
+        auth,
+        bundles,
+        jobs,
+        locker,
+        merchant,
+        orders,
+        review,
+    )
     from merchant_portal.api import api
     from merchant_portal.extensions import csrf
 
@@ -53,7 +63,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders.bp)
     app.register_blueprint(locker.bp)
     app.register_blueprint(appeals.bp)
+    app.register_blueprint(bundles.bp)
     locker.init_app(app)
+    jobs.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply.

@@ -8,13 +8,15 @@ from flask_babel import format_datetime, gettext
 from flask_login import current_user
 
 from appeals import appeal as appeals
-from appeals import locker
+from appeals import builds, locker
 from appeals.errors import DomainError
+from appeals.lifecycle import Action, allowed_actions
 from appeals.models import Appeal, AppealState, MaliciousCategory
 from appeals.permissions import Permission
+from merchant_portal import jobs
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
-from merchant_portal.forms import ActionForm, AppealForm
+from merchant_portal.forms import ActionForm, AppealForm, WithdrawForm
 
 bp = Blueprint("appeal", __name__)
 
@@ -44,10 +46,13 @@ def _form(appeal: Appeal, formdata: bool = False) -> AppealForm:
 
 
 def _page(appeal: Appeal, form: AppealForm | None = None, status: int = 200) -> ResponseReturnValue:
+    build = builds.current_build(db(), appeal.versions[-1]) if appeal.versions else None
     return render_template(
         "merchant/appeal.html", appeal=appeal, form=form or _form(appeal),
-        readiness=appeals.readiness(db(), appeal), budget=appeals.budget(db(), appeal),
-        exhibits=appeals.cited_items(db(), appeal), action_form=ActionForm(),
+        readiness=appeals.readiness(db(), appeal),
+        budget=appeals.budget(db(), appeal, jobs.budget_profile()),
+        exhibits=appeals.cited_items(db(), appeal), action_form=ActionForm(), build=build,
+        actions=[a.value for a in allowed_actions(appeal, current_user)],
     ), status  # fmt: skip
 
 
@@ -106,7 +111,7 @@ def submit(appeal_id: int) -> ResponseReturnValue:
         if appeal.state is not AppealState.DRAFT:
             return redirect(url_for(".show", appeal_id=appeal.id))  # a double click: already done
         try:
-            appeals.submit_appeal(db(), current_user, appeal)
+            appeals.submit_appeal(db(), current_user, appeal, profile=jobs.budget_profile())
         except DomainError as error:
             flash(gettext(error.message, **error.params), "error")
             return redirect(url_for(".show", appeal_id=appeal.id))
@@ -117,3 +122,26 @@ def submit(appeal_id: int) -> ResponseReturnValue:
         "merchant/appeal_submit.html", appeal=appeal, form=form,
         readiness=appeals.readiness(db(), appeal), exhibits=appeals.cited_items(db(), appeal),
     )  # fmt: skip
+
+
+@bp.route("/appeals/<int:appeal_id>/withdraw", methods=["GET", "POST"])
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def withdraw(appeal_id: int) -> ResponseReturnValue:
+    appeal = appeals.get_appeal(db(), current_user, appeal_id)
+    form = WithdrawForm()
+    if Action.WITHDRAW not in allowed_actions(appeal, current_user):
+        flash(gettext("This appeal can no longer be withdrawn."), "error")
+        return redirect(url_for(".show", appeal_id=appeal.id))
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                appeals.withdraw_appeal(db(), current_user, appeal, form.reason.data or "")
+            except DomainError as error:
+                form.reason.errors = [gettext(error.message, **error.params)]
+            else:
+                db().commit()
+                flash(gettext("Appeal withdrawn. The complaint stands as the platform decided."),
+                      "success")  # fmt: skip
+                return redirect(url_for(".show", appeal_id=appeal.id))
+        return render_template("merchant/appeal_withdraw.html", appeal=appeal, form=form), 422
+    return render_template("merchant/appeal_withdraw.html", appeal=appeal, form=form)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -12,10 +14,10 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
-from appeals import accounts, audit, intake, locker, migrate, order_import
+from appeals import accounts, audit, builds, intake, locker, migrate, order_import
 from appeals.accounts import SYSTEM
 from appeals.errors import DomainError
-from appeals.models import Shop
+from appeals.models import Appeal, Shop
 from appeals.permissions import Role
 from evidence.errors import RejectedUpload
 from evidence.intake import sweep_quarantine
@@ -228,9 +230,86 @@ def sweep_orphans(min_age: int) -> None:
     """Delete stored blobs that no evidence row refers to (left by crashes or removals)."""
     from merchant_portal.locker import blob_store
 
-    removed = sweep(blob_store(), locker.referenced_keys(db()), min_age_seconds=min_age)
+    kept = locker.referenced_keys(db()) | builds.published_keys(db())
+    removed = sweep(blob_store(), kept, min_age_seconds=min_age)
     stale = sweep_quarantine(Path(current_app.config["DATA_DIR"]) / "quarantine", min_age)
     click.echo(f"{len(removed)} orphan blobs removed, {stale} stale quarantine files removed.")
+
+
+@click.command("build-bundle")
+@click.argument("appeal_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the bundle's PDF and ZIP into.")  # fmt: skip
+@with_appcontext
+@_domain_errors_as_usage
+def build_bundle(appeal_id: int, out: Path) -> None:
+    """Build the bundle of an appeal's latest submitted version into a folder."""
+    from appeals.bundle import build
+    from merchant_portal import jobs
+    from merchant_portal.bundles import scratch_dir
+
+    appeal = db().get(Appeal, appeal_id)
+    if appeal is None:
+        raise click.ClickException(f"No appeal with id {appeal_id}.")
+    version = builds.latest_version(appeal)
+    settings = jobs.settings()
+    folder = scratch_dir()
+    try:
+        built = build(
+            db(), version, settings.store, folder, key=settings.key, wording=settings.wording,
+            profile=settings.profile, threads=settings.threads,
+        )  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{appeal.number}-v{version.number}-bundle"
+        for source, suffix in ((built.pdf, "pdf"), (built.zip, "zip")):
+            target = out / f"{stem}.{suffix}"
+            partial = out / f".{stem}.{suffix}.partial"
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)  # never a half-written bundle under the real name
+            click.echo(f"{target}  {target.stat().st_size} bytes")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    click.echo(f"{built.pages} pages; manifest files_sha256 {built.manifest['files_sha256']}")
+
+
+@click.command("verify-bundle")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def verify_bundle(path: Path) -> None:
+    """Check a bundle ZIP: every file against the manifest, the manifest against its signature."""
+    from merchant_portal.bundles import verify_file
+
+    result = verify_file(path)
+    manifest = result.manifest or {}
+    if manifest:
+        click.echo(f"Appeal {manifest.get('appeal')} version {manifest.get('version')}")
+    click.echo(f"signature: {result.signature}")
+    for title, names in (("changed", result.changed), ("missing", result.missing),
+                         ("added", result.added), ("problem", result.problems)):  # fmt: skip
+        for name in names:
+            click.echo(f"{title}: {name}")
+    if result.intact:
+        click.echo("INTACT: every file matches the manifest and the signature holds.")
+        return
+    click.echo("NOT INTACT")
+    raise SystemExit(1)
+
+
+@click.command("worker")
+@click.option("--workers", default=1, show_default=True, type=int, help="Builds at once.")
+@with_appcontext
+def worker(workers: int) -> None:
+    """Build bundles from the Redis queue (PORTAL_REDIS_URL) until stopped."""
+    from merchant_portal import jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["BUNDLE_QUEUE"] != "redis":
+        raise click.ClickException(
+            "The worker reads the Redis queue: set PORTAL_REDIS_URL (builds otherwise run "
+            "inside the web process)."
+        )
+    click.echo(f"Building bundles from {app.config['REDIS_URL']} with {workers} worker(s).")
+    jobs.serve_worker(app, workers).run()
 
 
 def _read(path: Path) -> Table:
@@ -245,6 +324,9 @@ COMMANDS = [
     import_complaints,
     verify_audit,
     sweep_orphans,
+    build_bundle,
+    verify_bundle,
+    worker,
     init_db,
     demo,
     create_shop,

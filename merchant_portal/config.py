@@ -50,6 +50,15 @@ DEFAULTS: dict[str, Any] = {
     "S3_BUCKET": None,
     "S3_ENDPOINT_URL": None,
     "PREFERRED_URL_SCHEME": "https",
+    # Bundles: the platform's limits for one appeal, and how builds run (see jobs.py).
+    "BUNDLE_MAX_MB": 50,
+    "BUNDLE_MAX_PAGES": 300,
+    "BUNDLE_MAX_FILES": 50,
+    "BUNDLE_MAX_TEXT": 20_000,
+    "BUNDLE_QUEUE": None,
+    "BUNDLE_QUEUE_NAME": "appeal-desk-bundles",
+    "BUNDLE_THREADS": 2,
+    "BUNDLE_SIGNING_KEY": None,
 }
 
 

@@ -264,3 +264,19 @@ class AppealForm(FlaskForm):
         self.remedies.choices = list(REMEDY_LABELS.items())
         for row in self.rows:
             row.form.exhibits.choices = exhibits
+
+
+class VerifyBundleForm(FlaskForm):
+    bundle = FileField(
+        _l("Bundle ZIP"), validators=[FileRequired(_l("Choose the bundle's ZIP file."))],
+        description=_l("The ZIP as downloaded: bundle.pdf, manifest.json and originals/."),
+    )  # fmt: skip
+    submit = SubmitField(_l("Verify"))
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why you withdraw it (optional)"), validators=[Optional(), Length(max=1000)],
+        description=_l("Kept in the appeal's history; the reviewers see it."),
+    )  # fmt: skip
+    submit = SubmitField(_l("Withdraw the appeal"))

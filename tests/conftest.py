@@ -117,6 +117,9 @@ def make_config(tmp_path: Path, **extra: object) -> dict[str, object]:
         "PASSWORD_HASH_PROFILE": "cheapest",
         "RATE_LIMIT_PREFIX": "test-" + secrets.token_hex(6),
         "REDIS_URL": os.environ.get("PORTAL_TEST_REDIS_URL") or None,
+        # The app shares one test connection, which a background thread must not use:
+        # builds run in the request here; the thread and Redis queues have their own tests.
+        "BUNDLE_QUEUE": "inline",
         **extra,
     }
 

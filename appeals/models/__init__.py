@@ -3,6 +3,7 @@
 from appeals.models.account import ApiToken, Shop, User
 from appeals.models.appeal import Appeal, AppealState, AppealVersion, RebuttalRow
 from appeals.models.audit import AuditEvent
+from appeals.models.bundle import BuildState, BundleBuild
 from appeals.models.complaint import (
     Complaint,
     ComplaintChannel,
@@ -20,6 +21,8 @@ __all__ = [
     "AppealState",
     "AppealVersion",
     "AuditEvent",
+    "BuildState",
+    "BundleBuild",
     "Complaint",
     "ComplaintChannel",
     "ComplaintStatus",

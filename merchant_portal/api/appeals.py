@@ -2,13 +2,17 @@
 
 from typing import Any
 
+from flask import current_app
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from appeals import appeal as appeals
+from appeals import builds
 from appeals.lifecycle import allowed_actions, check_editable
-from appeals.models import Appeal, MaliciousCategory
+from appeals.models import Appeal, BuildState, MaliciousCategory
+from merchant_portal import bundles
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
+from merchant_portal.api.problems import problem
 from merchant_portal.api.views import EvidenceIn, EvidenceOut, receive_api_file
 from merchant_portal.database import db
 
@@ -149,3 +153,103 @@ def add_appeal_evidence(appeal_id: int, form: EvidenceIn) -> Any:
     appeal = appeals.get_appeal(db(), current_api_user(), appeal_id)
     check_editable(appeal)
     return receive_api_file(appeal.complaint, form), 201
+
+
+class BundleStatus(BaseModel):
+    """The bundle is not downloadable yet: where its build stands."""
+
+    appeal: str
+    version: int
+    state: str
+    percent: int
+    pages: int | None = None
+    pdf_size: int | None = None
+    zip_size: int | None = None
+    pdf_sha256: str | None = None
+    zip_sha256: str | None = None
+    fit: list[dict[str, Any]] = Field(default_factory=list)
+    error: str | None = None
+    pdf_url: str | None = None
+    zip_url: str | None = None
+
+
+def _bundle(appeal_id: int, kind: str) -> Any:
+    actor = current_api_user()
+    appeal = builds.bundle_appeal(db(), actor, appeal_id)
+    build = bundles.ensure_build(actor, appeal)
+    if build.state is BuildState.READY:
+        return bundles.send_bundle(appeal, build, kind)
+    if build.state is BuildState.FAILED:
+        return problem(
+            503, "Bundle build failed", "The bundle could not be built; ask again to retry.",
+            code="bundle_failed",
+        )  # fmt: skip
+    status = bundles.status_json(appeal, build)
+    response = current_app.json.response(status)
+    response.status_code = 202
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+# Files are streamed, not validated: spectree would read a whole bundle into memory to
+# check it, so these two routes are documented by bundle_paths() instead.
+@api.get("/appeals/<int:appeal_id>/bundle.pdf")
+def bundle_pdf(appeal_id: int) -> Any:
+    """The bundle PDF of the latest submitted version (200, application/pdf).
+
+    Answers 202 with the build's progress (and Retry-After) while it is being built; the
+    first request starts the build. For the shop's users and the appeal's reviewers.
+    """
+    return _bundle(appeal_id, "pdf")
+
+
+@api.get("/appeals/<int:appeal_id>/bundle.zip")
+def bundle_zip(appeal_id: int) -> Any:
+    """The bundle ZIP (bundle.pdf, manifest.json with an HMAC signature, originals/)."""
+    return _bundle(appeal_id, "zip")
+
+
+def bundle_paths(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the two bundle downloads added."""
+    document = {**document, "paths": dict(document["paths"])}
+    schemas = dict(document["components"]["schemas"])
+    schemas["BundleStatus"] = BundleStatus.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    document["components"] = {**document["components"], "schemas": schemas}
+
+    def problem(description: str) -> dict[str, Any]:
+        schema = {"$ref": "#/components/schemas/Problem"}
+        return {
+            "description": description,
+            "content": {"application/problem+json": {"schema": schema}},
+        }
+
+    for kind, media, view in (
+        ("pdf", "application/pdf", bundle_pdf),
+        ("zip", "application/zip", bundle_zip),
+    ):
+        document["paths"][f"/api/v1/appeals/{{appeal_id}}/bundle.{kind}"] = {
+            "get": {
+                "operationId": f"bundle_{kind}",
+                "summary": (view.__doc__ or "").strip().splitlines()[0],
+                "description": (view.__doc__ or "").strip(),
+                "tags": ["bundles"],
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "appeal_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "The file",
+                            "content": {media: {"schema": {"type": "string", "format": "binary"}}}},
+                    "202": {"description": "Being built; ask again after Retry-After seconds",
+                            "content": {"application/json": {
+                                "schema": {"$ref": "#/components/schemas/BundleStatus"}}}},
+                    "401": problem("Unauthorized"),
+                    "403": problem("Forbidden"),
+                    "404": problem("Not Found"),
+                    "409": problem("Not submitted yet"),
+                    "503": problem("The build failed three times"),
+                },
+            }
+        }  # fmt: skip
+    return document

@@ -24,6 +24,7 @@ DEFAULT_CODES = {
     422: "invalid_input",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
 
 

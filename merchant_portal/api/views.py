@@ -55,7 +55,9 @@ def me() -> Me:
 @api.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document of this API."""
-    return current_app.json.response(spec.spec)
+    from merchant_portal.api.appeals import bundle_paths
+
+    return current_app.json.response(bundle_paths(spec.spec))
 
 
 class ComplaintIn(BaseModel):

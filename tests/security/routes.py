@@ -54,6 +54,12 @@ COMPLAINT_JSON = {
     "received_at": "2026-11-20T10:00:00+08:00",
 }  # fmt: skip
 REVIEWERS = ("reviewer", "senior")
+VERIFIERS = ("reviewer", "senior", "admin")
+BUNDLE_WEB = expect(
+    403, anonymous=LOGIN, owner_a=409, staff_a=409, owner_b=404, reviewer=404, senior=404
+)
+BUNDLE_API = expect(403, anonymous=401, owner_a=409, staff_a=409, owner_b=404, reviewer=404,
+                    senior=404)  # fmt: skip
 
 ROUTES = [
     Route("auth.home", "GET", lambda w: "/", expect(302)),
@@ -151,6 +157,25 @@ ROUTES = [
     Route(
         "appeal.submit", "POST", lambda w: f"/appeals/{w.appeal_a.id}/submit", merchants_of_a(302)
     ),
+    Route(
+        "appeal.withdraw",
+        "GET",
+        lambda w: f"/appeals/{w.appeal_a.id}/withdraw",
+        merchants_of_a(200),
+    ),
+    Route(
+        "appeal.withdraw",
+        "POST",
+        lambda w: f"/appeals/{w.appeal_a.id}/withdraw",
+        merchants_of_a(302),
+    ),
+    # The world's appeal is a draft: its own shop hears "not submitted yet" (409); reviewers
+    # not assigned to it see nothing (404); roles without downloads are refused (403).
+    Route("bundle.start", "POST", lambda w: f"/appeals/{w.appeal_a.id}/bundle", BUNDLE_WEB),
+    Route("bundle.status", "GET", lambda w: f"/appeals/{w.appeal_a.id}/bundle", BUNDLE_WEB),
+    Route("bundle.download", "GET", lambda w: f"/appeals/{w.appeal_a.id}/bundle.pdf", BUNDLE_WEB),
+    Route("bundle.verify_upload", "GET", lambda w: "/review/verify", only(VERIFIERS, 200)),
+    Route("bundle.verify_upload", "POST", lambda w: "/review/verify", only(VERIFIERS, 422)),
     Route("orders.index", "GET", lambda w: "/orders", only(MERCHANTS, 200)),
     Route("orders.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
     Route("orders.upload", "GET", lambda w: "/orders/import", only(MERCHANTS, 200)),
@@ -243,6 +268,12 @@ ROUTES = [
         lambda w: f"/api/v1/appeals/{w.appeal_a.id}/evidence",
         expect(403, anonymous=401, owner_a=422, staff_a=422, owner_b=404),
         {"kind": "other"},
+    ),
+    Route(
+        "api.bundle_pdf", "GET", lambda w: f"/api/v1/appeals/{w.appeal_a.id}/bundle.pdf", BUNDLE_API
+    ),
+    Route(
+        "api.bundle_zip", "GET", lambda w: f"/api/v1/appeals/{w.appeal_a.id}/bundle.zip", BUNDLE_API
     ),
     Route(
         "api.add_evidence",

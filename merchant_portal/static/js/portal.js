@@ -150,3 +150,25 @@ function enhanceAutosave() {
 }
 
 document.addEventListener("DOMContentLoaded", enhanceAutosave);
+
+// Evidence bundle: follow a build in progress, then show the downloads.
+function followBundle() {
+  const card = document.getElementById("bundle");
+  if (!card || !["queued", "running"].includes(card.dataset.state)) return;
+  const bar = card.querySelector("progress");
+  const percent = card.querySelector("[data-bundle-percent]");
+  const poll = async () => {
+    const response = await fetch(card.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (body.state === "ready" || body.state === "failed") {
+      window.location.reload();
+      return;
+    }
+    if (bar && typeof body.percent === "number") bar.value = body.percent;
+    if (percent && typeof body.percent === "number") percent.textContent = body.percent;
+    setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 700);
+}
+
+document.addEventListener("DOMContentLoaded", followBundle);

@@ -1,0 +1,183 @@
+"""Bundle builds as jobs: who may ask, one build per version, progress, publish, retry.
+
+`run` is the one task body, whichever queue runs it (a thread of the web process, or a
+worker on another machine reading Redis). A build publishes its files to blob storage
+(written whole, then renamed) before its row says ready, so nobody can download half a
+bundle; a ready build is reused for every later download of the same version.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from appeals import audit
+from appeals.appeal import BudgetProfile
+from appeals.bundle import Wording, build
+from appeals.columns import utcnow
+from appeals.db import READ_ONLY
+from appeals.errors import N_, Conflict, NotFound
+from appeals.models import Appeal, AppealVersion, BuildState, BundleBuild
+from appeals.permissions import Actor, Permission, Role, require
+from evidence.storage import BlobStore
+
+# A queued or running build that has not reported for this long is taken as lost (its
+# process died) and is queued again on the next request.
+STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+
+
+def bundle_appeal(session: Session, actor: Actor, appeal_id: int) -> Appeal:
+    """The appeal, if the actor may download its bundle: its shop's users, its reviewers."""
+    require(actor, Permission.APPEAL_BUNDLE_DOWNLOAD)
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound(N_("No such appeal."))
+    if actor.role.is_merchant:
+        allowed = appeal.shop_id == actor.shop_id
+    else:
+        user_id = getattr(actor, "id", None)
+        allowed = (
+            actor.role in (Role.REVIEWER, Role.SENIOR_REVIEWER)
+            and user_id is not None
+            and (user_id in (appeal.reviewer_id, appeal.first_reviewer_id))
+        )
+    if not allowed:
+        raise NotFound(N_("No such appeal."))
+    return appeal
+
+
+def latest_version(appeal: Appeal) -> AppealVersion:
+    if not appeal.versions:
+        raise Conflict(N_("This appeal has not been submitted yet, so it has no bundle."))
+    return appeal.versions[-1]
+
+
+def current_build(session: Session, version: AppealVersion) -> BundleBuild | None:
+    return session.scalar(select(BundleBuild).where(BundleBuild.version_id == version.id))
+
+
+def request_build(
+    session: Session, actor: Actor, appeal: Appeal, *, now: datetime | None = None
+) -> tuple[BundleBuild, bool]:
+    """The build of the appeal's latest version, and whether it must be (re)queued now."""
+    version = latest_version(appeal)
+    now = now or utcnow()
+    found = current_build(session, version)
+    if found is None:
+        found = BundleBuild(
+            version_id=version.id, appeal_id=appeal.id, state=BuildState.QUEUED, done=0,
+            steps=0, attempts=0, report={}, requested_at=now, heartbeat_at=now,
+        )  # fmt: skip
+        try:
+            with session.begin_nested():
+                session.add(found)
+        except IntegrityError:  # someone asked at the same moment: theirs stands
+            found = current_build(session, version)
+            assert found is not None
+            return found, False
+        audit.record(session, actor, "bundle.requested", appeal, after={"version": version.number})
+        return found, True
+    lost = found.state in (BuildState.QUEUED, BuildState.RUNNING) and (
+        (found.heartbeat_at or found.requested_at) < now - STALE_AFTER
+    )
+    retry = found.state is BuildState.FAILED and found.attempts < MAX_ATTEMPTS
+    if retry or lost:
+        found.state, found.done, found.error = BuildState.QUEUED, 0, None
+        found.requested_at = found.heartbeat_at = now
+        session.flush()
+        return found, True
+    return found, False
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    store: BlobStore
+    key: bytes
+    workdir: Path
+    wording: Wording | None = None
+    profile: BudgetProfile | None = None
+    threads: int = 2
+
+
+def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings) -> BuildState:
+    """Build one queued bundle and publish it; the task body of every queue."""
+    with sessions() as session:
+        found = session.get(BundleBuild, build_id)
+        if found is None or found.state is BuildState.READY:
+            return found.state if found else BuildState.FAILED
+        found.state, found.started_at, found.attempts = (
+            BuildState.RUNNING,
+            utcnow(),
+            found.attempts + 1,
+        )
+        found.heartbeat_at = utcnow()
+        session.commit()
+        version_id = found.version_id
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"bundle-{build_id}-", dir=settings.workdir))
+    last_report = 0.0
+
+    def progress(done: int, steps: int) -> None:
+        nonlocal last_report
+        if time.monotonic() - last_report < 0.5 and done < steps:
+            return
+        last_report = time.monotonic()
+        with sessions() as update:
+            row = update.get_one(BundleBuild, build_id)
+            row.done, row.steps, row.heartbeat_at = done, steps, utcnow()
+            update.commit()
+
+    try:
+        # Building only reads: a deferred transaction that holds no write lock, so the
+        # portal (and the progress updates) keep writing meanwhile.
+        with sessions() as session:
+            session.connection(execution_options=READ_ONLY)
+            version = session.get_one(AppealVersion, version_id)
+            built = build(
+                session, version, settings.store, folder, key=settings.key,
+                wording=settings.wording, profile=settings.profile, progress=progress,
+                threads=settings.threads,
+            )  # fmt: skip
+        pdf_key = settings.store.put(built.pdf)
+        zip_key = settings.store.put(built.zip)
+        with sessions() as session:
+            row = session.get_one(BundleBuild, build_id)
+            row.state, row.pdf_key, row.zip_key = BuildState.READY, pdf_key, zip_key
+            row.pdf_size, row.zip_size = built.pdf.stat().st_size, built.zip.stat().st_size
+            row.pages, row.report, row.finished_at = built.pages, built.report, utcnow()
+            row.done = row.steps = max(row.steps, 1)
+            row.error = None
+            session.commit()
+            return BuildState.READY
+    except Exception as error:
+        with sessions() as session:
+            row = session.get_one(BundleBuild, build_id)
+            row.state, row.finished_at = BuildState.FAILED, utcnow()
+            row.error = _describe(error)
+            session.commit()
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _describe(error: Exception) -> str:
+    message = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {message}"[:2000]
+
+
+def published_keys(session: Session) -> set[str]:
+    """Blob keys of published bundles (kept by the orphan sweep)."""
+    keys: set[str] = set()
+    for pdf_key, zip_key in session.execute(select(BundleBuild.pdf_key, BundleBuild.zip_key)):
+        keys.update(key for key in (pdf_key, zip_key) if key)
+    return keys

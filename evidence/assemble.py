@@ -1,0 +1,284 @@
+"""Putting the bundle PDF together with pypdf: pages in order, footers, bookmarks, no scripts.
+
+Footers go straight into each page's content (wrapped in q/Q, turned with the page's
+/Rotate), never as merged overlay pages. Appended PDF pages are shrunk a little towards
+their top, so that the footer has its own band and never covers evidence. Image streams
+prepared on disk are copied into the output only while it is written, so memory does not
+grow with the number of images.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    EncodedStreamObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+)
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from evidence.pdfimage import PreparedImage
+from evidence.pdfpages import BOTTOM, MARGIN, PAGE
+
+FOOTER_FONT = "/FAppealDeskFooter"
+FOOTER_SIZE = 8
+FOOTER_BAND = 26.0  # points kept free at the bottom of every appended page
+CAPTION_BAND = 30.0
+
+# Keys that make a PDF do something rather than show something.
+ACTIVE_KEYS = frozenset(
+    {"/JS", "/JavaScript", "/OpenAction", "/AA", "/Launch", "/EmbeddedFile", "/EmbeddedFiles",
+     "/RichMedia", "/XFA", "/AcroForm", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE",
+     "/Sound", "/Movie", "/URI"}
+)  # fmt: skip
+ACTIVE_VALUES = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/URI",
+                           "/GoToR", "/GoToE", "/RichMedia", "/FileAttachment", "/Movie",
+                           "/Sound", "/Screen", "/3D"})  # fmt: skip
+# Page keys that carry interaction; evidence pages keep only what they show.
+DROPPED_PAGE_KEYS = ("/Annots", "/AA", "/B", "/Trans", "/PresSteps")
+
+
+class FileStream(EncodedStreamObject):
+    """A stream whose bytes stay in a file until the PDF is written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._data = b""
+
+    def write_to_stream(self, stream: Any, encryption_key: Any = None) -> None:
+        self[NameObject("/Length")] = NumberObject(self.path.stat().st_size)
+        DictionaryObject.write_to_stream(self, stream)
+        del self["/Length"]
+        stream.write(b"\nstream\n")
+        with self.path.open("rb") as handle:
+            shutil.copyfileobj(handle, stream, 1024 * 1024)
+        stream.write(b"\nendstream")
+
+
+@dataclass
+class Bookmark:
+    title: str
+    page: int
+    children: list[Bookmark]
+
+
+class Assembler:
+    """Collects pages, each with the label its footer shows, then writes the PDF once."""
+
+    def __init__(self) -> None:
+        self.writer = PdfWriter()
+        self.labels: list[str] = []
+        self.shrink: list[bool] = []
+        self.bookmarks: list[Bookmark] = []
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            }
+        )
+        self._font = self.writer._add_object(font)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.labels)
+
+    def add_pdf(self, path: Path, label: str, *, shrink: bool) -> int:
+        """Append every page of a PDF; the index of its first page."""
+        first = self.page_count
+        reader = PdfReader(path)
+        for page in reader.pages:
+            for key in DROPPED_PAGE_KEYS:
+                if key in page:
+                    del page[key]
+            self.writer.add_page(page)
+            self.labels.append(label)
+            self.shrink.append(shrink)
+        return first
+
+    def add_image_page(self, base: PageObject | None, image: PreparedImage, label: str) -> int:
+        """One A4 page with the image fitted below the caption already drawn on `base`."""
+        if base is None:
+            page = PageObject.create_blank_page(width=PAGE[0], height=PAGE[1])
+        else:
+            for key in DROPPED_PAGE_KEYS:
+                if key in base:
+                    del base[key]
+            page = base
+        stream = FileStream(image.path)
+        stream[NameObject("/Type")] = NameObject("/XObject")
+        stream[NameObject("/Subtype")] = NameObject("/Image")
+        stream[NameObject("/Width")] = NumberObject(image.width)
+        stream[NameObject("/Height")] = NumberObject(image.height)
+        stream[NameObject("/ColorSpace")] = NameObject(
+            "/DeviceGray" if image.colors == 1 else "/DeviceRGB"
+        )
+        stream[NameObject("/BitsPerComponent")] = NumberObject(8)
+        stream[NameObject("/Filter")] = NameObject(image.filter)
+        if image.predictor:
+            stream[NameObject("/DecodeParms")] = DictionaryObject(
+                {
+                    NameObject("/Predictor"): NumberObject(15),
+                    NameObject("/Colors"): NumberObject(image.colors),
+                    NameObject("/BitsPerComponent"): NumberObject(8),
+                    NameObject("/Columns"): NumberObject(image.width),
+                }
+            )
+        reference = self.writer._add_object(stream)
+        # Fit inside the margins, below the caption band, keeping the aspect ratio.
+        box_width = PAGE[0] - 2 * MARGIN
+        box_height = PAGE[1] - MARGIN - CAPTION_BAND - BOTTOM
+        scale = min(box_width / image.width, box_height / image.height)
+        width, height = image.width * scale, image.height * scale
+        x = MARGIN + (box_width - width) / 2
+        y = BOTTOM + (box_height - height)
+        drawing = f"q {width:.3f} 0 0 {height:.3f} {x:.3f} {y:.3f} cm /ImExhibit Do Q\n"
+        added = self.writer.add_page(page)
+        _subdictionary(_resources(added), "/XObject")[NameObject("/ImExhibit")] = reference
+        self._append_content(added, drawing.encode())
+        self.labels.append(label)
+        self.shrink.append(False)
+        return self.page_count - 1
+
+    def bookmark(self, title: str, page: int, parent: Bookmark | None = None) -> Bookmark:
+        mark = Bookmark(title, page, [])
+        (parent.children if parent else self.bookmarks).append(mark)
+        return mark
+
+    def _append_content(self, page: PageObject, data: bytes, prefix: bytes | None = None) -> None:
+        contents = page.get("/Contents")
+        parts: list[PdfObject] = []
+        if contents is not None:
+            resolved = contents.get_object()
+            if isinstance(resolved, ArrayObject):
+                parts.extend(resolved)
+            else:
+                parts.append(
+                    contents
+                    if isinstance(contents, IndirectObject)
+                    else self.writer._add_object(resolved)
+                )
+        before = DecodedStreamObject()
+        before.set_data(b"q\n" + (prefix or b""))
+        after = DecodedStreamObject()
+        after.set_data(b"\nQ\n" + data)
+        page[NameObject("/Contents")] = ArrayObject(
+            [self.writer._add_object(before), *parts, self.writer._add_object(after)]
+        )
+
+    def _stamp(self, page: PageObject, text: str, shrink: bool) -> None:
+        box = page.cropbox
+        x0, y0, x1, y1 = (float(v) for v in (box.left, box.bottom, box.right, box.top))
+        rotate = int(page.get("/Rotate", 0) or 0) % 360
+        upright = rotate in (0, 180)
+        page_width, page_height = (x1 - x0, y1 - y0) if upright else (y1 - y0, x1 - x0)
+        text_width = stringWidth(text, "Helvetica", FOOTER_SIZE)
+        # Text matrix: the footer's baseline runs left to right along the displayed bottom.
+        matrix = {
+            0: (1, 0, 0, 1, x0 + (page_width - text_width) / 2, y0 + 12),
+            90: (0, 1, -1, 0, x1 - 12, y0 + (page_width - text_width) / 2),
+            180: (-1, 0, 0, -1, x1 - (page_width - text_width) / 2, y1 - 12),
+            270: (0, -1, 1, 0, x0 + 12, y1 - (page_width - text_width) / 2),
+        }[rotate]
+        prefix = b""
+        if shrink:
+            # Scale about the displayed top centre, freeing a band for the footer.
+            scale = 1 - FOOTER_BAND / page_height
+            px, py = {
+                0: ((x0 + x1) / 2, y1),
+                90: (x0, (y0 + y1) / 2),
+                180: ((x0 + x1) / 2, y0),
+                270: (x1, (y0 + y1) / 2),
+            }[rotate]
+            dx, dy = (1 - scale) * px, (1 - scale) * py
+            prefix = f"{scale:.5f} 0 0 {scale:.5f} {dx:.3f} {dy:.3f} cm\n".encode()
+        encoded = text.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(")
+        encoded = encoded.replace(b")", b"\\)")
+        a, b, c, d, e, f = matrix
+        footer = (
+            b"q BT 0.32 0.38 0.43 rg " + FOOTER_FONT.encode() + b" %d Tf " % FOOTER_SIZE
+            + f"{a} {b} {c} {d} {e:.2f} {f:.2f} Tm ".encode() + b"(" + encoded + b") Tj ET Q\n"
+        )  # fmt: skip
+        _subdictionary(_resources(page), "/Font")[NameObject(FOOTER_FONT)] = self._font
+        self._append_content(page, footer, prefix)
+
+    def write(self, out: Path, *, prefix: str, metadata: dict[str, str]) -> None:
+        """Stamp `prefix · label · i/N` on every page, add bookmarks and metadata, write `out`."""
+        total = self.page_count
+        for index, page in enumerate(self.writer.pages):
+            self._stamp(page, f"{prefix} · {self.labels[index]} · {index + 1}/{total}",
+                        self.shrink[index])  # fmt: skip
+        self._write_outline(self.bookmarks, None)
+        self.writer.add_metadata(metadata)
+        self.writer.page_mode = "/UseOutlines"
+        found = list(active_content(self.writer._objects))
+        if found:
+            raise ValueError(f"active content in bundle: {found[:5]}")
+        with out.open("wb") as handle:
+            self.writer.write(handle)
+
+    def _write_outline(self, marks: list[Bookmark], parent: IndirectObject | None) -> None:
+        for mark in marks:
+            node = self.writer.add_outline_item(
+                title=mark.title, page_number=mark.page, parent=parent, is_open=False
+            )
+            self._write_outline(mark.children, node)
+
+
+def _subdictionary(parent: DictionaryObject, key: str) -> DictionaryObject:
+    """parent[key] as a dictionary, created if missing (it may be an indirect object)."""
+    found = parent.get(key)
+    if found is None:
+        found = DictionaryObject()
+        parent[NameObject(key)] = found
+    resolved = found.get_object()
+    assert isinstance(resolved, DictionaryObject)
+    return resolved
+
+
+def _resources(page: PageObject) -> DictionaryObject:
+    return _subdictionary(page, "/Resources")
+
+
+def active_content(objects: Any) -> Iterator[str]:
+    """Every key or action type that would make the PDF act rather than show, by path."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[str, Any]] = [(f"obj{i}", obj) for i, obj in enumerate(objects)]
+    while stack:
+        path, obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            key = (id(obj.pdf), obj.idnum)
+            if key in seen:
+                continue
+            seen.add(key)
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            for key, value in obj.items():
+                if key in ACTIVE_KEYS:
+                    yield f"{path}{key}"
+                if key in ("/S", "/Subtype") and value in ACTIVE_VALUES:
+                    yield f"{path}{key}{value}"
+                if key != "/Parent":
+                    stack.append((f"{path}{key}", value))
+        elif isinstance(obj, ArrayObject):
+            stack.extend((f"{path}[{i}]", value) for i, value in enumerate(obj))
+
+
+def scan_file(path: Path) -> list[str]:
+    """Walk every object of a written PDF for active content (used on bundles and in tests)."""
+    reader = PdfReader(path)
+    objects = [reader.trailer]
+    return list(active_content(objects))

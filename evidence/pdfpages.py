@@ -1,0 +1,275 @@
+"""Generated A4 pages (cover, tables, text) with Chinese and Latin text in an embedded font.
+
+The font is a TrueType CJK font embedded as a subset, so the bundle reads the same on any
+machine; a non-embedded CID font (STSong-Light) would show blanks where the reader has no
+Asian font pack. The font is loaded once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    LongTable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable
+
+FONT_NAME = "BundleCJK"
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+PAGE = A4
+MARGIN = 18 * mm
+# The footer is stamped into every page later; generated content keeps clear of it.
+BOTTOM = 22 * mm
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+RULE = colors.HexColor("#cbd2d9")
+SHADE = colors.HexColor("#f0f4f8")
+
+
+class FontMissing(RuntimeError):
+    """No CJK TrueType font: bundles would show blanks in Chinese, so none are built."""
+
+
+@functools.cache
+def font() -> str:
+    """Register the embedded CJK font once; its name for styles."""
+    configured = os.environ.get("PORTAL_BUNDLE_FONT")
+    candidates = (configured,) if configured else FONT_CANDIDATES
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            pdfmetrics.registerFont(TTFont(FONT_NAME, candidate, subfontIndex=0))
+            return FONT_NAME
+    tried = ", ".join(c for c in candidates if c)
+    raise FontMissing(
+        f"No CJK TrueType font found (tried {tried}); install fonts-wqy-microhei "
+        "or set PORTAL_BUNDLE_FONT."
+    )
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    muted: bool = False
+    size: float = 9.5
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Label and value pairs, as a two-column table."""
+
+    pairs: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table with a repeated header row; long cells wrap (wrap=True) or are cut short."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    widths: Sequence[float] | None = None  # fractions of the text width
+    wrap: bool = True
+    size: float = 8.0
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Preformatted lines, such as a chat export."""
+
+    lines: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Gap:
+    height: float = 4 * mm
+
+
+Block = Heading | Text | Fields | Grid | Lines | Gap
+
+
+@dataclass
+class Document:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    name = font()
+    base = ParagraphStyle(
+        "body", fontName=name, fontSize=9.5, leading=13, textColor=INK, wordWrap="CJK"
+    )
+    return {
+        "body": base,
+        "muted": ParagraphStyle("muted", parent=base, textColor=MUTED, fontSize=8.5, leading=11.5),
+        "h1": ParagraphStyle("h1", parent=base, fontSize=17, leading=22, spaceAfter=6),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontSize=12.5, leading=16, spaceBefore=8, spaceAfter=4
+        ),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.5),
+        "head": ParagraphStyle("head", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
+        "line": ParagraphStyle("line", parent=base, fontSize=8, leading=10.5),
+    }
+
+
+def _para(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _clip(text: str, width: float, size: float) -> str:
+    """Cut a cell to one line of the column's width, marking the cut with an ellipsis."""
+    text = " ".join(text.split())
+    name = font()
+    if pdfmetrics.stringWidth(text, name, size) <= width:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if pdfmetrics.stringWidth(text[:middle] + "…", name, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…"
+
+
+def _grid(block: Grid, styles: dict[str, ParagraphStyle], width: float) -> Flowable:
+    columns = max(1, len(block.header))
+    fractions = block.widths or [1 / columns] * columns
+    widths = [width * fraction for fraction in fractions]
+    pad = 6
+    if block.wrap:
+        header: list[Any] = [_para(cell, styles["head"]) for cell in block.header]
+        body: list[list[Any]] = [
+            [_para(str(cell), styles["cell"]) for cell in row] for row in block.rows
+        ]
+    else:
+        # Plain strings, cut to the column: hundreds of rows render in milliseconds,
+        # and the full rows travel in the ZIP's originals.
+        header = [
+            _clip(cell, w - pad, block.size) for cell, w in zip(block.header, widths, strict=False)
+        ]
+        body = [
+            [_clip(str(cell), w - pad, block.size) for cell, w in zip(row, widths, strict=False)]
+            for row in block.rows
+        ]
+    table = LongTable([header, *body], colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), font(), block.size),
+                ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad / 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad / 2),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        )
+    )
+    return table
+
+
+def _fields(block: Fields, styles: dict[str, ParagraphStyle], width: float) -> Flowable:
+    rows = [
+        [_para(label, styles["head"]), _para(value, styles["body"])] for label, value in block.pairs
+    ]
+    table = Table(rows, colWidths=[width * 0.3, width * 0.7])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def render(document: Document, out: Path) -> int:
+    """Write the document as an A4 PDF at `out`; the number of pages written."""
+    styles = _styles()
+    width = PAGE[0] - 2 * MARGIN
+    story: list[Flowable] = []
+    for block in document.blocks:
+        if isinstance(block, Heading):
+            story.append(_para(block.text, styles["h1" if block.level == 1 else "h2"]))
+        elif isinstance(block, Text):
+            style = styles["muted" if block.muted else "body"]
+            if block.size != style.fontSize:
+                style = ParagraphStyle("sized", parent=style, fontSize=block.size,
+                                       leading=block.size * 1.35)  # fmt: skip
+            story.append(_para(block.text, style))
+        elif isinstance(block, Fields):
+            story.append(_fields(block, styles, width))
+        elif isinstance(block, Grid):
+            story.append(_grid(block, styles, width))
+        elif isinstance(block, Lines):
+            story.extend(_para(line or " ", styles["line"]) for line in block.lines)
+        else:
+            story.append(Spacer(1, block.height))
+    if not story:
+        story.append(Spacer(1, 1))
+    pages = 0
+
+    def count(_canvas: Any, _doc: Any) -> None:
+        nonlocal pages
+        pages += 1
+
+    template = SimpleDocTemplate(
+        str(out), pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=BOTTOM, title=document.title, author="Appeal Desk", creator="Appeal Desk",
+        invariant=1,
+    )  # fmt: skip
+    template.build(story, onFirstPage=count, onLaterPages=count)
+    return pages
+
+
+def render_captions(captions: Sequence[tuple[str, str]], out: Path) -> None:
+    """One A4 page per image exhibit with only its title and caption at the top.
+
+    The image is placed on the page afterwards; drawing the text here keeps the whole
+    bundle on one embedded font.
+    """
+    from reportlab.pdfgen.canvas import Canvas
+
+    name = font()
+    canvas = Canvas(str(out), pagesize=PAGE, invariant=1)
+    width = PAGE[0] - 2 * MARGIN
+    for title, caption in captions:
+        canvas.setFillColor(INK)
+        canvas.setFont(name, 11)
+        canvas.drawString(MARGIN, PAGE[1] - MARGIN - 8, _clip(title, width, 11))
+        if caption:
+            canvas.setFillColor(MUTED)
+            canvas.setFont(name, 8.5)
+            canvas.drawString(MARGIN, PAGE[1] - MARGIN - 21, _clip(caption, width, 8.5))
+        canvas.showPage()
+    canvas.save()
