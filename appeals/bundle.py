@@ -142,6 +142,13 @@ class Exhibit:
     def image_source(self) -> str | None:
         if not self.item.is_image:
             return None
+        return self.item.redacted_key or self.item.page_key or self.item.normalized_key
+
+    def source_for(self, rung: Rung) -> str | None:
+        """The upload-time page copy serves the first rung; lower rungs start from the full
+        upright copy, so that each step down is taken from the best picture."""
+        if rung is LADDER[0]:
+            return self.image_source
         return self.item.redacted_key or self.item.normalized_key
 
 
@@ -324,7 +331,7 @@ def _prepare_images(
     """Prepare each image stream on disk; Pillow lets go of the GIL, so two run at once."""
 
     def prepare(exhibit: Exhibit) -> PreparedImage:
-        key = exhibit.image_source
+        key = exhibit.source_for(rung)
         assert key is not None
         out = workdir / f"image-{exhibit.label}-{rung.max_side}.bin"
         with store.open(key) as handle:

@@ -115,6 +115,7 @@ def receive_file(
             normalized_key=keys.get("normalized"),
             thumbnail_key=keys.get("thumbnail"),
             content_key=keys.get("text") or keys.get("table"),
+            page_key=keys.get("page"),
             width=inspection.width,
             height=inspection.height,
             pages=inspection.pages,
@@ -210,7 +211,7 @@ def referenced_keys(session: Session) -> set[str]:
     """Every blob key some row refers to (for the orphan sweep)."""
     keys: set[str] = set()
     columns = (EvidenceItem.blob_key, EvidenceItem.normalized_key, EvidenceItem.thumbnail_key,
-               EvidenceItem.content_key, EvidenceItem.redacted_key,
+               EvidenceItem.content_key, EvidenceItem.page_key, EvidenceItem.redacted_key,
                EvidenceItem.redacted_thumbnail_key)  # fmt: skip
     for column in columns:
         keys.update(key for key in session.scalars(select(column).distinct()) if key)

@@ -65,6 +65,8 @@ def inspect_image(path: Path, media_type: str, out: Path, limits: dict[str, int]
     # (Pillow writes those only from info or explicit arguments); _verify_clean checks it.
     mode = "RGBA" if upright.mode in ("RGBA", "LA", "P", "PA") else "RGB"
     clean = upright.convert(mode) if upright.mode != mode else upright.copy()
+    if mode == "RGBA" and clean.getchannel("A").getextrema() == (255, 255):
+        clean = clean.convert("RGB")  # phones save screenshots with an alpha that hides nothing
     clean.info = {}
     lossless = media_type in ("image/png", "image/webp")
     normalized = out / ("normalized.png" if lossless else "normalized.jpg")
@@ -76,8 +78,41 @@ def inspect_image(path: Path, media_type: str, out: Path, limits: dict[str, int]
     thumb.thumbnail(THUMBNAIL)
     thumb.save(out / "thumbnail.jpg", "JPEG", quality=80)
     _verify_clean(normalized)
-    return {"width": upright.width, "height": upright.height,
-            "derived": {"normalized": normalized.name, "thumbnail": "thumbnail.jpg"}}  # fmt: skip
+    derived = {"normalized": normalized.name, "thumbnail": "thumbnail.jpg"}
+    page = _page_copy(clean, normalized, out)
+    if page is not None:
+        derived["page"] = page.name
+    return {"width": upright.width, "height": upright.height, "derived": derived}
+
+
+# A copy made for bundle pages, here where the image is decoded anyway, so that building a
+# bundle only copies bytes. Copies that go into a PDF as they are (at most PASS_SIDE pixels
+# and PASS_BYTES, opaque: phone screenshots) need none; photos become at most PAGE_SIDE
+# pixels, and transparency is flattened on white. evidence.pdfimage.LADDER[0] matches.
+PASS_SIDE = 3200
+PASS_BYTES = 2_000_000
+PAGE_SIDE = 2000
+PAGE_QUALITY = 85
+
+
+def _page_copy(clean: Any, normalized: Path, out: Path) -> Path | None:
+    from PIL import Image
+
+    large = max(clean.size) > PASS_SIDE or normalized.stat().st_size > PASS_BYTES
+    if not large and clean.mode == "RGB":
+        return None
+    picture = clean
+    if picture.mode == "RGBA":
+        flat = Image.new("RGB", picture.size, "white")
+        flat.paste(picture, mask=picture.getchannel("A"))
+        picture = flat
+    if max(picture.size) > PAGE_SIDE:
+        picture = picture.copy()
+        picture.thumbnail((PAGE_SIDE, PAGE_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    page = out / "page.jpg"
+    picture.convert("RGB").save(page, "JPEG", quality=PAGE_QUALITY)
+    _verify_clean(page)
+    return page
 
 
 def _verify_clean(path: Path) -> None:

@@ -73,6 +73,8 @@ class EvidenceItem(Base):
     normalized_key: Mapped[str | None] = mapped_column(String(64), index=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(64), index=True)
     content_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Images: a copy ready for bundle pages (at most 2000 px, opaque JPEG), made at upload.
+    page_key: Mapped[str | None] = mapped_column(String(64), index=True)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
@@ -101,6 +103,7 @@ class EvidenceItem(Base):
             self.normalized_key,
             self.thumbnail_key,
             self.content_key,
+            self.page_key,
             self.redacted_key,
             self.redacted_thumbnail_key,
         )

@@ -69,7 +69,10 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             load_demo(session)
             session.commit()
         engine.dispose()
-        app = create_app(make_config(folder, DATABASE_URL=url, TESTING=False))
+        # A real server builds bundles the default way: in a background thread.
+        app = create_app(
+            make_config(folder, DATABASE_URL=url, TESTING=False, BUNDLE_QUEUE="thread")
+        )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
@@ -467,3 +468,40 @@ def test_withdraw_a_draft_keeps_the_reason_and_locks_it(app: Flask, world: World
 
         assert db().get_one(Appeal, world.appeal_a.id).state.value == "withdrawn"
         assert db().query(AuditEvent).filter_by(action="appeal.withdraw").count() == 1
+
+
+def test_large_photos_get_a_page_copy_at_upload_and_pass_straight_into_the_pdf(
+    app: Flask, world: World
+) -> None:
+    from appeals import complaints, locker
+    from appeals.models import EvidenceKind
+    from merchant_portal.database import db
+    from merchant_portal.locker import blob_store
+    from tests.bundles import photo
+
+    with app.app_context():
+        owner = world.users["owner_a"]
+        complaint = complaints.get_complaint(db(), owner, world.complaint_a.id)
+        workdir = Path(app.config["DATA_DIR"]) / "q"
+
+        def upload(data: bytes, name: str) -> EvidenceItem:
+            return locker.receive_file(
+                db(), owner, complaint, io.BytesIO(data), filename=name,
+                kind=EvidenceKind.PRODUCT_PHOTO, caption="", store=blob_store(), workdir=workdir,
+            )  # fmt: skip
+
+        big = upload(photo((4000, 3000), orientation=6), "big.jpg")
+        opaque = Image.new("RGBA", (300, 600), (10, 20, 30, 255))
+        buffer = io.BytesIO()
+        opaque.save(buffer, "PNG")
+        screenshot = upload(buffer.getvalue(), "screen.png")
+        assert big.page_key and (big.width, big.height) == (3000, 4000)
+        with blob_store().open(big.page_key) as handle, Image.open(handle) as page:
+            assert page.format == "JPEG" and page.size == (1500, 2000)  # upright, 2000 px
+            assert not page.getexif()
+        # A screenshot saved with an alpha channel that hides nothing is kept as plain RGB,
+        # and small opaque images need no copy: they go into the PDF as they are.
+        assert screenshot.page_key is None
+        with blob_store().open(screenshot.normalized_key) as handle, Image.open(handle) as copy:
+            assert copy.mode == "RGB"
+        assert big.page_key in big.blob_keys()
