@@ -231,16 +231,23 @@ def readiness(session: Session, appeal: Appeal) -> Readiness:
 def budget(session: Session, appeal: Appeal, profile: BudgetProfile | None = None) -> Budget:
     """What the bundle would weigh against the platform's profile, from the first upload on."""
     items = [item for _label, item in cited_items(session, appeal)]
+    text = len(appeal.statement) + sum(len(row.allegation) + len(row.answer) for row in appeal.rows)
+    return budget_for(items, text, profile)
+
+
+def budget_for(
+    items: list[EvidenceItem], text: int = 0, profile: BudgetProfile | None = None
+) -> Budget:
+    """The budget of these files in one bundle, after the automatic fit would downscale."""
     pages = sum(
         item.pages or (1 + (item.rows or 0) // 40 if not item.is_image else 1) for item in items
     )
-    text = len(appeal.statement) + sum(len(row.allegation) + len(row.answer) for row in appeal.rows)
     profile = profile or BudgetProfile()
     raw = sum(item.size for item in items)
     fitted, scaled, side = raw, 0, 0
     images = [item for item in items if item.is_image and item.width and item.height]
+    others = raw - sum(item.size for item in images)
     for rung in LADDER:
-        others = sum(item.size for item in items if item not in images)
         estimates = [estimate_bytes(i.width or 0, i.height or 0, i.size, rung) for i in images]
         fitted = others + sum(size for size, _ in estimates)
         scaled = sum(1 for _, downscaled in estimates if downscaled)

@@ -83,10 +83,14 @@ def receive(
 def _page(
     complaint: Complaint, form: EvidenceForm, results: list[dict[str, object]], status: int = 200
 ) -> ResponseReturnValue:
+    from appeals.appeal import budget_for
+    from merchant_portal.jobs import budget_profile
+
     items = locker.list_items(db(), complaint)
     return render_template(
         "merchant/locker.html", complaint=complaint, form=form, results=results, items=items,
         action_form=ActionForm(), max_mb=current_app.config["EVIDENCE_MAX_BYTES"] // 2**20,
+        budget=budget_for(items, 0, budget_profile()),
     ), status  # fmt: skip
 
 

@@ -261,3 +261,18 @@ def test_csv_formula_cells_are_kept_as_literal_text(app: Flask, world: World) ->
     assert response.get_json()[0]["accepted"] is True
     item = newest(app)
     assert item.media_type == "text/csv" and item.rows == 1
+
+
+def test_the_budget_bar_shows_from_the_first_upload(app: Flask, world: World) -> None:
+    from tests.bundles import photo
+
+    client = merchant(app)
+    url = f"/complaints/{world.complaint_a.id}/evidence"
+    page = client.get(url).get_data(as_text=True)
+    assert "Bundle size if every file is cited" in page  # the world's own item
+    upload(client, world.complaint_a.id, [(photo((4000, 3000), orientation=1), "big.jpg")],
+           kind="product_photo")  # fmt: skip
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="locker-budget"' in page
+    assert "1 image will be downscaled to at most 2000 pixels" in page
+    assert "/ 50 MB · 2 pages" in page
