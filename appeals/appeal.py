@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from appeals import audit
 from appeals.columns import utcnow
 from appeals.complaints import get_complaint
+from appeals.deadlines import ReviewPolicy
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.lifecycle import Action, InvalidTransition, check_editable, transition
 from appeals.models import (
@@ -294,6 +295,7 @@ def submit_appeal(
     appeal: Appeal,
     *,
     profile: BudgetProfile | None = None,
+    review_policy: ReviewPolicy | None = None,
     now: datetime | None = None,
 ) -> AppealVersion:
     """Freeze the draft as an immutable version and move the appeal to submitted."""
@@ -320,12 +322,18 @@ def submit_appeal(
         submitted_at=now,
     )  # fmt: skip
 
+    review_policy = review_policy or ReviewPolicy()
+
     def freeze(changed: Appeal) -> None:
         changed.submission_count += 1
         changed.submitted_at = now
+        changed.review_due_at = now + review_policy.first_review  # the reviewers' clock starts
         session.add(version)
 
     transition(session, actor, appeal, Action.SUBMIT, now=now, before_flush=freeze)
+    from appeals.review import notify_shop
+
+    notify_shop(session, appeal, "submitted", {}, now=now)
     return version
 
 

@@ -36,3 +36,13 @@ class DeadlinePolicy:
 
     def appeal_deadline(self, received_at: datetime) -> datetime:
         return received_at + self.appeal_window
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """Reviewers' service levels and the merchant's windows during review."""
+
+    first_review: timedelta = timedelta(days=3)
+    second_review: timedelta = timedelta(days=5)
+    answer_window: timedelta = timedelta(days=3)
+    reappeal_window: timedelta = timedelta(days=7)

@@ -135,15 +135,26 @@ def receive_file(
         shutil.rmtree(derived_dir, ignore_errors=True)
 
 
-def _check_open(complaint: Complaint) -> None:
+# While the platform asks for more, or a first ruling may be appealed, new evidence can
+# be added; what a submitted version cites never changes.
+OPEN_FOR_ANSWERS = (AppealState.INFO_REQUESTED, AppealState.DECIDED)
+
+
+def _check_open(complaint: Complaint, item: EvidenceItem | None = None) -> None:
     if complaint.status is ComplaintStatus.CLOSED:
         raise Conflict(N_("This complaint is closed; its evidence can no longer change."))
     session = object_session(complaint)
-    appeal_state = session.scalar(
-        select(Appeal.state).where(Appeal.complaint_id == complaint.id)
+    appeal = session.scalar(
+        select(Appeal).where(Appeal.complaint_id == complaint.id)
     ) if session is not None else None  # fmt: skip
-    if appeal_state not in (None, AppealState.DRAFT):
+    if appeal is None or appeal.state is AppealState.DRAFT:
+        return
+    if appeal.state not in OPEN_FOR_ANSWERS:
         raise Conflict(N_("The appeal has been submitted; its evidence can no longer change."))
+    if item is not None and any(
+        entry["evidence_id"] == item.id for v in appeal.versions for entry in v.content["exhibits"]
+    ):
+        raise Conflict(N_("This file is part of a submitted version; it can no longer change."))
 
 
 def _check_capacity(session: Session, complaint: Complaint, policy: LockerPolicy) -> None:
@@ -200,7 +211,7 @@ def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
     """Remove an item while its complaint is open; its blobs go with the next sweep."""
     complaint = get_complaint(session, actor, item.complaint_id)
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
-    _check_open(complaint)
+    _check_open(complaint, item)
     before = {"sha256": item.sha256, "kind": item.kind.value, "name": item.display_name}
     audit.record(session, actor, "evidence.removed", item, before=before)
     session.delete(item)
@@ -231,7 +242,7 @@ def redact_item(
     """Cover parts of an image; the redacted copy replaces the previous one, the original stays."""
     complaint = get_complaint(session, actor, item.complaint_id)
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
-    _check_open(complaint)
+    _check_open(complaint, item)
     if not item.is_image or item.normalized_key is None:
         raise InvalidInput(N_("Only images can be redacted."), field="boxes")
     checked = check_boxes(boxes)

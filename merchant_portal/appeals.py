@@ -6,12 +6,13 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, gettext
 from flask_login import current_user
+from sqlalchemy import select
 
 from appeals import appeal as appeals
-from appeals import builds, locker
+from appeals import builds, locker, review
 from appeals.errors import DomainError
 from appeals.lifecycle import Action, allowed_actions
-from appeals.models import Appeal, AppealState, MaliciousCategory
+from appeals.models import Appeal, AppealState, EvidenceItem, MaliciousCategory, Ruling
 from appeals.permissions import Permission
 from merchant_portal import jobs
 from merchant_portal.access import permission_required
@@ -45,15 +46,42 @@ def _form(appeal: Appeal, formdata: bool = False) -> AppealForm:
     return AppealForm(_exhibit_choices(appeal), formdata=None, data=data)
 
 
-def _page(appeal: Appeal, form: AppealForm | None = None, status: int = 200) -> ResponseReturnValue:
+def _uncited(appeal: Appeal) -> list[EvidenceItem]:
+    """Locker files no submitted version cites yet: what an answer can add."""
+    cited = {e["evidence_id"] for v in appeal.versions for e in v.content["exhibits"]}
+    return [item for item in locker.list_items(db(), appeal.complaint) if item.id not in cited]
+
+
+def _page(
+    appeal: Appeal,
+    form: AppealForm | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+) -> ResponseReturnValue:
     build = builds.current_build(db(), appeal.versions[-1]) if appeal.versions else None
+    rulings = list(db().scalars(select(Ruling).where(Ruling.appeal_id == appeal.id)
+                                .order_by(Ruling.instance)))  # fmt: skip
     return render_template(
         "merchant/appeal.html", appeal=appeal, form=form or _form(appeal),
         readiness=appeals.readiness(db(), appeal),
         budget=appeals.budget(db(), appeal, jobs.budget_profile()),
         exhibits=appeals.cited_items(db(), appeal), action_form=ActionForm(), build=build,
         actions=[a.value for a in allowed_actions(appeal, current_user)],
+        open_request=review.open_request(db(), appeal), rulings=rulings,
+        events=review.timeline(db(), appeal), uncited=_uncited(appeal) if appeal.versions else [],
+        pauses=review.pauses(db(), appeal), errors=errors or {}, answer=request.form,
+        can_reappeal=_can_reappeal(appeal, rulings),
     ), status  # fmt: skip
+
+
+def _can_reappeal(appeal: Appeal, rulings: list[Ruling]) -> bool:
+    from appeals.columns import utcnow
+
+    first = rulings[0] if rulings else None
+    return (
+        appeal.state is AppealState.DECIDED and len(rulings) == 1 and first is not None
+        and first.window_ends_at is not None and utcnow() <= first.window_ends_at
+    )  # fmt: skip
 
 
 @bp.post("/complaints/<int:complaint_id>/appeal")
@@ -111,7 +139,13 @@ def submit(appeal_id: int) -> ResponseReturnValue:
         if appeal.state is not AppealState.DRAFT:
             return redirect(url_for(".show", appeal_id=appeal.id))  # a double click: already done
         try:
-            appeals.submit_appeal(db(), current_user, appeal, profile=jobs.budget_profile())
+            appeals.submit_appeal(
+                db(),
+                current_user,
+                appeal,
+                profile=jobs.budget_profile(),
+                review_policy=jobs.review_policy(),
+            )
         except DomainError as error:
             flash(gettext(error.message, **error.params), "error")
             return redirect(url_for(".show", appeal_id=appeal.id))
@@ -145,3 +179,50 @@ def withdraw(appeal_id: int) -> ResponseReturnValue:
                 return redirect(url_for(".show", appeal_id=appeal.id))
         return render_template("merchant/appeal_withdraw.html", appeal=appeal, form=form), 422
     return render_template("merchant/appeal_withdraw.html", appeal=appeal, form=form)
+
+
+def _cited_ids(form: object) -> list[int]:
+    ids = []
+    for value in request.form.getlist("evidence"):
+        if value.isdigit():
+            ids.append(int(value))
+    return ids
+
+
+@bp.post("/appeals/<int:appeal_id>/respond")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def respond(appeal_id: int) -> ResponseReturnValue:
+    appeal = appeals.get_appeal(db(), current_user, appeal_id)
+    if not ActionForm().validate_on_submit():
+        return _page(appeal, status=400)
+    try:
+        review.respond(db(), current_user, appeal, request.form.get("answer", ""),
+                       _cited_ids(request.form))  # fmt: skip
+    except DomainError as error:
+        db().rollback()
+        appeal = appeals.get_appeal(db(), current_user, appeal_id)
+        field = error.field or "answer"
+        return _page(appeal, status=422, errors={field: gettext(error.message, **error.params)})
+    db().commit()
+    flash(gettext("Answer sent as a new version. The reviewer's clock runs again."), "success")
+    return redirect(url_for(".show", appeal_id=appeal.id))
+
+
+@bp.post("/appeals/<int:appeal_id>/reappeal")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def reappeal(appeal_id: int) -> ResponseReturnValue:
+    appeal = appeals.get_appeal(db(), current_user, appeal_id)
+    if not ActionForm().validate_on_submit():
+        return _page(appeal, status=400)
+    try:
+        review.reappeal(db(), current_user, appeal, request.form.get("statement", ""),
+                        _cited_ids(request.form), policy=jobs.review_policy())  # fmt: skip
+    except DomainError as error:
+        db().rollback()
+        appeal = appeals.get_appeal(db(), current_user, appeal_id)
+        field = error.field or "statement"
+        return _page(appeal, status=422, errors={field: gettext(error.message, **error.params)})
+    db().commit()
+    flash(gettext("Appealed again. A senior reviewer who did not rule first will decide."),
+          "success")  # fmt: skip
+    return redirect(url_for(".show", appeal_id=appeal.id))

@@ -88,7 +88,8 @@ def start(appeal_id: int) -> ResponseReturnValue:
     appeal = builds.bundle_appeal(db(), current_user, appeal_id)
     if ActionForm().validate_on_submit():
         ensure_build(current_user, appeal)
-    return redirect(url_for("appeal.show", appeal_id=appeal.id, _anchor="bundle"))
+    page = "appeal.show" if current_user.role.is_merchant else "review.appeal"
+    return redirect(url_for(page, appeal_id=appeal.id, _anchor="bundle"))
 
 
 @bp.get("/appeals/<int:appeal_id>/bundle")

@@ -59,6 +59,18 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_QUEUE_NAME": "appeal-desk-bundles",
     "BUNDLE_THREADS": 2,
     "BUNDLE_SIGNING_KEY": None,
+    # Review: reviewers' service levels, the merchant's answer and second-appeal windows.
+    "REVIEW_FIRST_DAYS": 3,
+    "REVIEW_SECOND_DAYS": 5,
+    "REVIEW_ANSWER_DAYS": 3,
+    "REAPPEAL_WINDOW_DAYS": 7,
+    # Email notifications (sent from the outbox by `send-notifications` or the worker).
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_FROM": "appeal-desk@localhost",
+    "SMTP_STARTTLS": False,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
 }
 
 

@@ -24,6 +24,7 @@ from appeals.models import (
     ComplaintType,
     EvidenceKind,
     MaliciousCategory,
+    Outcome,
     Provenance,
 )
 from appeals.permissions import Role
@@ -113,6 +114,34 @@ CHECKLIST_LABELS = {
     "remedies": lazy_gettext("At least one remedy"),
     "rows": lazy_gettext("At least one answered allegation"),
 }
+OUTCOME_LABELS = {
+    Outcome.UPHELD: lazy_gettext("Upheld"),
+    Outcome.PARTIALLY_UPHELD: lazy_gettext("Partially upheld"),
+    Outcome.REJECTED: lazy_gettext("Rejected"),
+}
+MEASURE_LABELS = {
+    "warning": lazy_gettext("Warning"),
+    "suspension": lazy_gettext("Suspension"),
+    "fine": lazy_gettext("Fine"),
+    "legal_referral": lazy_gettext("Referral for legal action"),
+    "void_complaint": lazy_gettext("Complaint voided"),
+    "remove_review": lazy_gettext("Review removed"),
+    "buyer_warning": lazy_gettext("Warning to the buyer"),
+    "buyer_restriction": lazy_gettext("Buyer account restricted"),
+}
+NOTIFICATION_LABELS = {
+    "submitted": lazy_gettext("Appeal %(number)s was received by the platform."),
+    "info_requested": lazy_gettext("The reviewer of %(number)s asks for more information."),
+    "info_answered": lazy_gettext("The shop answered your question on %(number)s."),
+    "ruled": lazy_gettext("Appeal %(number)s has a ruling."),
+    "second_instance": lazy_gettext(
+        "Appeal %(number)s was appealed again and waits for a senior reviewer."
+    ),
+    "final": lazy_gettext("The ruling on %(number)s is final."),
+    "expired": lazy_gettext("The draft appeal %(number)s expired: its deadline passed."),
+    "deadline_soon": lazy_gettext("Less than 24 hours left on %(number)s."),
+    "window_closing": lazy_gettext("Less than 24 hours left to appeal %(number)s again."),
+}
 DEADLINE_LABELS = {
     DeadlineState.AMPLE: lazy_gettext("Plenty of time"),
     DeadlineState.UNDER_5_DAYS: lazy_gettext("Under 5 days"),
@@ -189,10 +218,21 @@ def label(value: object) -> str:
         EVIDENCE_KIND_LABELS,
         PROVENANCE_LABELS,
         APPEAL_STATE_LABELS,
+        OUTCOME_LABELS,
     ):
         if value in table:
             return str(table[value])  # type: ignore[index]
     return str(value)
+
+
+def notification_text(note: object) -> str:
+    """A notification as a sentence in the viewer's language."""
+    kind = getattr(note, "kind", "")
+    params = {"number": "", **(getattr(note, "params", None) or {})}
+    template = NOTIFICATION_LABELS.get(kind)
+    if template is None:
+        return str(kind)
+    return str(template) % {"number": params["number"]}
 
 
 def html_lang() -> str:
@@ -212,6 +252,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.filters["remedy"] = lambda name: str(REMEDY_LABELS.get(name, name))
     app.jinja_env.filters["import_field"] = lambda name: str(IMPORT_FIELD_LABELS.get(name, name))
+    app.jinja_env.filters["measure"] = lambda name: str(MEASURE_LABELS.get(name, name))
+    app.jinja_env.filters["notification"] = notification_text
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask_babel import force_locale, gettext
 from appeals import builds
 from appeals.appeal import BudgetProfile
 from appeals.bundle import signing_key
+from appeals.deadlines import ReviewPolicy
 from appeals.models import BuildState
 from merchant_portal import i18n
 
@@ -93,6 +95,16 @@ def budget_profile(app: Flask | None = None) -> BudgetProfile:
         max_pages=int(config["BUNDLE_MAX_PAGES"]),
         max_files=int(config["BUNDLE_MAX_FILES"]),
         max_text=int(config["BUNDLE_MAX_TEXT"]),
+    )
+
+
+def review_policy(app: Flask | None = None) -> ReviewPolicy:
+    config = (app or current_app).config
+    return ReviewPolicy(
+        first_review=timedelta(days=float(config["REVIEW_FIRST_DAYS"])),
+        second_review=timedelta(days=float(config["REVIEW_SECOND_DAYS"])),
+        answer_window=timedelta(days=float(config["REVIEW_ANSWER_DAYS"])),
+        reappeal_window=timedelta(days=float(config["REAPPEAL_WINDOW_DAYS"])),
     )
 
 

@@ -1,18 +1,215 @@
-"""The platform reviewers' side: the queue of submitted appeals."""
+"""The platform reviewers' side: the queue, the review screen, questions, notes, rulings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask.typing import ResponseReturnValue
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from appeals import builds, review
+from appeals.errors import N_, InvalidInput
+from appeals.lifecycle import allowed_actions
+from appeals.models import (
+    Appeal,
+    EvidenceItem,
+    InfoRequest,
+    MaliciousCategory,
+    Outcome,
+    ReviewNote,
+    Ruling,
+    Shop,
+)
 from appeals.permissions import Permission
+from merchant_portal import jobs
 from merchant_portal.access import permission_required
+from merchant_portal.database import db
+from merchant_portal.forms import ActionForm
 
 bp = Blueprint("review", __name__)
+CLOCKS = ("past_due", "under_24_hours", "paused")
+CATEGORY_VALUES = frozenset(c.value for c in MaliciousCategory)
 
 
 @bp.get("/")
 @permission_required(Permission.REVIEW_QUEUE_READ)
 def queue() -> ResponseReturnValue:
-    # Appeals reach reviewers only once submitted; until appeals exist the queue is empty.
-    return render_template("review/queue.html", appeals=[])
+    args = request.args
+    category = args.get("category") or None
+    clock = args.get("clock") if args.get("clock") in CLOCKS else None
+    shop_id = args.get("shop", type=int)
+    query = review.queue_query(
+        current_user,
+        category=MaliciousCategory(category) if category in CATEGORY_VALUES else None,
+        shop_id=shop_id, clock=clock, mine=args.get("mine") == "1",
+    )  # fmt: skip
+    appeals = list(db().scalars(query.limit(200)))
+    return render_template(
+        "review/queue.html", appeals=appeals, workload=review.workload(db()),
+        shops=list(db().scalars(select(Shop).order_by(Shop.name))), filters=args,
+        categories=list(MaliciousCategory), clocks=CLOCKS, action_form=ActionForm(),
+    )  # fmt: skip
+
+
+def _screen(appeal: Appeal, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    version = appeal.versions[-1]
+    ids = [entry["evidence_id"] for entry in version.content["exhibits"]]
+    items = {i.id: i for i in db().scalars(select(EvidenceItem).where(EvidenceItem.id.in_(ids)))}
+    rulings = list(db().scalars(select(Ruling).where(Ruling.appeal_id == appeal.id)
+                                .order_by(Ruling.instance)))  # fmt: skip
+    return render_template(
+        "review/appeal.html", appeal=appeal, version=version, items=items,
+        changes=review.changes_since(appeal), rulings=rulings,
+        notes=list(db().scalars(select(ReviewNote).where(ReviewNote.appeal_id == appeal.id)
+                                .order_by(ReviewNote.id))),
+        requests=list(db().scalars(select(InfoRequest).where(InfoRequest.appeal_id == appeal.id)
+                                   .order_by(InfoRequest.id))),
+        actions=[a.value for a in allowed_actions(appeal, current_user)],
+        assigned=appeal.reviewer_id == current_user.id, form=request.form, errors=errors or {},
+        action_form=ActionForm(), outcomes=list(Outcome),
+        merchant_measures=review.MERCHANT_MEASURES, buyer_measures=review.BUYER_MEASURES,
+        build=builds.current_build(db(), version),
+        pauses=review.pauses(db(), appeal),
+    ), status  # fmt: skip
+
+
+@bp.get("/appeals/<int:appeal_id>")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def appeal(appeal_id: int) -> ResponseReturnValue:
+    return _screen(review.review_appeal(db(), current_user, appeal_id))
+
+
+@bp.post("/appeals/<int:appeal_id>/claim")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def claim(appeal_id: int) -> ResponseReturnValue:
+    found = review.review_appeal(db(), current_user, appeal_id)
+    if ActionForm().validate_on_submit():
+        review.claim(db(), current_user, found)
+        db().commit()
+        flash(gettext("The appeal is yours to review."), "success")
+    return redirect(url_for(".appeal", appeal_id=found.id))
+
+
+@bp.post("/appeals/<int:appeal_id>/notes")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def note(appeal_id: int) -> ResponseReturnValue:
+    found = review.review_appeal(db(), current_user, appeal_id)
+    try:
+        review.add_note(db(), current_user, found, request.form.get("body", ""))
+    except InvalidInput as error:
+        return _screen(found, {"body": gettext(error.message, **error.params)}, 422)
+    db().commit()
+    return redirect(url_for(".appeal", appeal_id=found.id, _anchor="notes"))
+
+
+def _local_time(value: str) -> datetime | None:
+    """A datetime-local field in the reviewer's zone, as UTC-aware."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(N_("Give a date and time."), field="due_at") from None
+    return naive.replace(tzinfo=ZoneInfo(current_user.time_zone))
+
+
+@bp.post("/appeals/<int:appeal_id>/request-info")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def request_info(appeal_id: int) -> ResponseReturnValue:
+    found = review.review_appeal(db(), current_user, appeal_id)
+    try:
+        due = _local_time(request.form.get("due_at", ""))
+        review.request_info(db(), current_user, found, request.form.get("question", ""), due,
+                            policy=jobs.review_policy())  # fmt: skip
+    except InvalidInput as error:
+        field = error.field or "question"
+        return _screen(found, {field: gettext(error.message, **error.params)}, 422)
+    db().commit()
+    flash(gettext("Question sent. Your clock stands still until the merchant answers."), "success")
+    return redirect(url_for(".appeal", appeal_id=found.id))
+
+
+def ruling_input(form: Any, appeal: Appeal) -> review.RulingInput:
+    """The ruling form as the domain's input (the domain checks everything)."""
+    version = appeal.versions[-1]
+    findings = [
+        {"row": chr(ord("A") + i), "accepted": form.get(f"row_{chr(ord('A') + i)}") == "accept",
+         "reason": form.get(f"reason_{chr(ord('A') + i)}", "")}
+        for i in range(len(version.content["rows"]))
+    ]  # fmt: skip
+    insufficient = [
+        {"label": e["label"], "reason": form.get(f"insufficient_{e['label']}", "")}
+        for e in version.content["exhibits"]
+        if form.get(f"insufficient_{e['label']}", "").strip()
+    ]
+    merchant: list[dict[str, Any]] = []
+    for kind in review.MERCHANT_MEASURES:
+        if form.get(f"m_{kind}"):
+            measure: dict[str, Any] = {"kind": kind}
+            if kind == "suspension":
+                measure["days"] = _int(form.get("m_suspension_days"))
+            if kind == "fine":
+                measure["amount"] = form.get("m_fine_amount", "")
+            merchant.append(measure)
+    buyer: list[dict[str, Any]] = []
+    for kind in review.BUYER_MEASURES:
+        if form.get(f"b_{kind}"):
+            measure = {"kind": kind}
+            if kind == "buyer_restriction":
+                measure["days"] = _int(form.get("b_buyer_restriction_days"))
+            buyer.append(measure)
+    outcome = form.get("outcome", "")
+    if outcome not in {o.value for o in Outcome}:
+        raise InvalidInput(N_("Choose the outcome."), field="outcome")
+    return review.RulingInput(
+        outcome=Outcome(outcome), findings=findings, insufficient=insufficient,
+        rule_applied=form.get("rule_applied", ""), merchant_measures=merchant,
+        buyer_measures=buyer, summary=form.get("summary", ""),
+    )  # fmt: skip
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+@bp.post("/appeals/<int:appeal_id>/rule")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def rule(appeal_id: int) -> ResponseReturnValue:
+    found = review.review_appeal(db(), current_user, appeal_id)
+    try:
+        review.rule(db(), current_user, found, ruling_input(request.form, found),
+                    policy=jobs.review_policy())  # fmt: skip
+    except InvalidInput as error:
+        field = error.field or "outcome"
+        return _screen(found, {field: gettext(error.message, **error.params)}, 422)
+    db().commit()
+    flash(gettext("Ruling recorded. The merchant can read it now."), "success")
+    return redirect(url_for(".appeal", appeal_id=found.id))
+
+
+@bp.get("/appeals/<int:appeal_id>/exhibits/<int:item_id>/<any(preview, original):kind>")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def exhibit(appeal_id: int, item_id: int, kind: str) -> ResponseReturnValue:
+    """A cited exhibit for the reviewer: only files a submitted version cites."""
+    found = review.review_appeal(db(), current_user, appeal_id)
+    cited = {e["evidence_id"] for v in found.versions for e in v.content["exhibits"]}
+    item = db().get(EvidenceItem, item_id) if item_id in cited else None
+    if item is None:
+        abort(404)
+    from merchant_portal.locker import _send
+
+    if kind == "original":
+        return _send(item, item.blob_key, item.media_type, item.display_name, attachment=True)
+    key = item.redacted_key or item.normalized_key
+    if key is None or not item.is_image:
+        abort(404)
+    lossless = item.media_type in ("image/png", "image/webp")
+    return _send(item, key, "image/png" if lossless else "image/jpeg", "preview", attachment=False)

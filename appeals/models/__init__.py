@@ -14,6 +14,14 @@ from appeals.models.complaint import (
 )
 from appeals.models.evidence import EvidenceItem, EvidenceKind, Provenance
 from appeals.models.imports import ImportStatus, OrderImport
+from appeals.models.review import (
+    ClockPause,
+    InfoRequest,
+    Notification,
+    Outcome,
+    ReviewNote,
+    Ruling,
+)
 
 __all__ = [
     "ApiToken",
@@ -23,6 +31,7 @@ __all__ = [
     "AuditEvent",
     "BuildState",
     "BundleBuild",
+    "ClockPause",
     "Complaint",
     "ComplaintChannel",
     "ComplaintStatus",
@@ -30,11 +39,16 @@ __all__ = [
     "EvidenceItem",
     "EvidenceKind",
     "ImportStatus",
+    "InfoRequest",
     "MaliciousCategory",
+    "Notification",
     "Order",
     "OrderImport",
+    "Outcome",
     "Provenance",
     "RebuttalRow",
+    "ReviewNote",
+    "Ruling",
     "Shop",
     "User",
 ]

@@ -63,6 +63,8 @@ class Appeal(Base):
     submission_count: Mapped[int] = mapped_column(Integer, default=0)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reviewers' service-level deadline; pushed back by every pause of their clock.
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Optimistic locking: every ORM update checks and bumps it, so that two people
     # acting at once end with exactly one result (StaleDataError for the other).

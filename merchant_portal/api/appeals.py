@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from appeals import appeal as appeals
-from appeals import builds
+from appeals import builds, review
 from appeals.lifecycle import allowed_actions, check_editable
-from appeals.models import Appeal, BuildState, MaliciousCategory
-from merchant_portal import bundles
+from appeals.models import Appeal, BuildState, MaliciousCategory, Outcome, Ruling
+from merchant_portal import bundles, jobs
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
 from merchant_portal.api.problems import problem
 from merchant_portal.api.views import EvidenceIn, EvidenceOut, receive_api_file
@@ -62,6 +62,38 @@ class AppealOut(BaseModel):
     budget: dict[str, Any]
     allowed_actions: list[str]
     versions: list[VersionOut]
+    clocks: dict[str, Any] = Field(default_factory=dict)
+    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    rulings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _clocks(appeal: Appeal) -> dict[str, Any]:
+    request = review.open_request(db(), appeal)
+    rulings = list(db().scalars(select(Ruling).where(Ruling.appeal_id == appeal.id)))
+    window = next((r.window_ends_at for r in rulings if r.instance == 1), None)
+    open_window = window if window and appeal.state.value == "decided" else None
+    return {
+        "review_due_at": appeal.review_due_at.isoformat() if appeal.review_due_at else None,
+        "review_paused": appeal.state.value == "info_requested",
+        "answer_due_at": request.due_at.isoformat() if request else None,
+        "reappeal_until": open_window.isoformat() if open_window else None,
+        "pauses": [
+            {"reason": p.reason, "started_at": p.started_at.isoformat(),
+             "ended_at": p.ended_at.isoformat() if p.ended_at else None}
+            for p in review.pauses(db(), appeal)
+        ],
+    }  # fmt: skip
+
+
+def _ruling_json(ruling: Ruling) -> dict[str, Any]:
+    return {
+        "instance": ruling.instance, "version": ruling.version, "outcome": ruling.outcome.value,
+        "findings": ruling.findings, "insufficient": ruling.insufficient,
+        "rule_applied": ruling.rule_applied, "merchant_measures": ruling.merchant_measures,
+        "buyer_measures": ruling.buyer_measures, "restore_points": ruling.restore_points,
+        "summary": ruling.summary, "decided_at": ruling.decided_at.isoformat(),
+        "window_ends_at": ruling.window_ends_at.isoformat() if ruling.window_ends_at else None,
+    }  # fmt: skip
 
 
 def appeal_out(appeal: Appeal) -> AppealOut:
@@ -84,6 +116,11 @@ def appeal_out(appeal: Appeal) -> AppealOut:
         versions=[VersionOut(number=v.number, content_sha256=v.content_sha256, late=v.late,
                              submitted_at=v.submitted_at.isoformat(), content=v.content)
                   for v in appeal.versions],
+        clocks=_clocks(appeal),
+        timeline=[{"at": e.occurred_at.isoformat(), "action": e.action}
+                  for e in review.timeline(session, appeal)],
+        rulings=[_ruling_json(r) for r in db().scalars(
+            select(Ruling).where(Ruling.appeal_id == appeal.id).order_by(Ruling.instance))],
     )  # fmt: skip
 
 
@@ -121,8 +158,14 @@ def create_appeal(json: AppealIn) -> Any:
     tags=["appeals"],
 )
 def get_appeal(appeal_id: int) -> AppealOut:
-    """The appeal with its state, readiness, budget, what you may do next, and its versions."""
-    return appeal_out(appeals.get_appeal(db(), current_api_user(), appeal_id))
+    """The appeal: state, clocks, timeline, rulings, readiness, budget, next actions, versions.
+
+    The shop's users see their own appeals; reviewers see submitted ones.
+    """
+    actor = current_api_user()
+    if actor.role.is_merchant:
+        return appeal_out(appeals.get_appeal(db(), actor, appeal_id))
+    return appeal_out(review.review_appeal(db(), actor, appeal_id))
 
 
 @api.post("/appeals/<int:appeal_id>/submit")
@@ -253,3 +296,59 @@ def bundle_paths(document: dict[str, Any]) -> dict[str, Any]:
             }
         }  # fmt: skip
     return document
+
+
+class FindingIn(BaseModel):
+    row: str = Field(pattern="^[A-Z]$")
+    accepted: bool
+    reason: str = Field(max_length=2000)
+
+
+class InsufficientIn(BaseModel):
+    label: str = Field(max_length=8)
+    reason: str = Field(max_length=2000)
+
+
+class MeasureIn(BaseModel):
+    kind: str
+    days: int | None = None
+    amount: str | None = None
+
+
+class RulingIn(BaseModel):
+    """A ruling: a reason for every rebuttal row, the rule applied, measures, the summary."""
+
+    outcome: Outcome
+    findings: list[FindingIn] = Field(max_length=26)
+    insufficient: list[InsufficientIn] = Field(default_factory=list, max_length=100)
+    rule_applied: str = Field(max_length=4000)
+    merchant_measures: list[MeasureIn] = Field(default_factory=list, max_length=4)
+    buyer_measures: list[MeasureIn] = Field(default_factory=list, max_length=4)
+    summary: str = Field(max_length=4000)
+
+
+@api.post("/appeals/<int:appeal_id>/ruling")
+@spec.validate(
+    json=RulingIn,
+    resp=SpecResponse(HTTP_201=AppealOut, **problem_responses(401, 403, 404, 409, 422)),
+    security=BEARER,
+    tags=["review"],
+)
+def rule_appeal(appeal_id: int, json: RulingIn) -> Any:
+    """Rule on an appeal assigned to you (a senior reviewer's second-instance ruling is final)."""
+    actor = current_api_user()
+    appeal = review.review_appeal(db(), actor, appeal_id)
+    review.rule(
+        db(), actor, appeal,
+        review.RulingInput(
+            outcome=json.outcome, findings=[f.model_dump() for f in json.findings],
+            insufficient=[i.model_dump() for i in json.insufficient],
+            rule_applied=json.rule_applied,
+            merchant_measures=[m.model_dump(exclude_none=True) for m in json.merchant_measures],
+            buyer_measures=[m.model_dump(exclude_none=True) for m in json.buyer_measures],
+            summary=json.summary,
+        ),
+        policy=jobs.review_policy(),
+    )  # fmt: skip
+    db().commit()
+    return appeal_out(appeal), 201

@@ -58,6 +58,7 @@ VERIFIERS = ("reviewer", "senior", "admin")
 BUNDLE_WEB = expect(
     403, anonymous=LOGIN, owner_a=409, staff_a=409, owner_b=404, reviewer=404, senior=404
 )
+REVIEW_DRAFT = expect(403, anonymous=LOGIN, reviewer=404, senior=404)
 BUNDLE_API = expect(403, anonymous=401, owner_a=409, staff_a=409, owner_b=404, reviewer=404,
                     senior=404)  # fmt: skip
 
@@ -176,6 +177,33 @@ ROUTES = [
     Route("bundle.download", "GET", lambda w: f"/appeals/{w.appeal_a.id}/bundle.pdf", BUNDLE_WEB),
     Route("bundle.verify_upload", "GET", lambda w: "/review/verify", only(VERIFIERS, 200)),
     Route("bundle.verify_upload", "POST", lambda w: "/review/verify", only(VERIFIERS, 422)),
+    # Answers and second appeals: the draft has no question and no ruling (422, said why).
+    Route(
+        "appeal.respond", "POST", lambda w: f"/appeals/{w.appeal_a.id}/respond", merchants_of_a(422)
+    ),
+    Route(
+        "appeal.reappeal",
+        "POST",
+        lambda w: f"/appeals/{w.appeal_a.id}/reappeal",
+        merchants_of_a(422),
+    ),
+    # Reviewers never see drafts (404); nobody else reaches the review pages (403).
+    Route("review.appeal", "GET", lambda w: f"/review/appeals/{w.appeal_a.id}", REVIEW_DRAFT),
+    Route("review.claim", "POST", lambda w: f"/review/appeals/{w.appeal_a.id}/claim", REVIEW_DRAFT),
+    Route("review.note", "POST", lambda w: f"/review/appeals/{w.appeal_a.id}/notes", REVIEW_DRAFT),
+    Route(
+        "review.request_info",
+        "POST",
+        lambda w: f"/review/appeals/{w.appeal_a.id}/request-info",
+        REVIEW_DRAFT,
+    ),
+    Route("review.rule", "POST", lambda w: f"/review/appeals/{w.appeal_a.id}/rule", REVIEW_DRAFT),
+    Route(
+        "review.exhibit",
+        "GET",
+        lambda w: f"/review/appeals/{w.appeal_a.id}/exhibits/{w.evidence_a.id}/preview",
+        REVIEW_DRAFT,
+    ),
     Route("orders.index", "GET", lambda w: "/orders", only(MERCHANTS, 200)),
     Route("orders.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
     Route("orders.upload", "GET", lambda w: "/orders/import", only(MERCHANTS, 200)),
@@ -254,7 +282,8 @@ ROUTES = [
         "api.get_appeal",
         "GET",
         lambda w: f"/api/v1/appeals/{w.appeal_a.id}",
-        expect(403, anonymous=401, owner_a=200, staff_a=200, owner_b=404),
+        # Reviewers read submitted appeals only: this draft does not exist for them.
+        expect(403, anonymous=401, owner_a=200, staff_a=200, owner_b=404, reviewer=404, senior=404),
     ),
     Route(
         "api.submit_appeal",
@@ -274,6 +303,18 @@ ROUTES = [
     ),
     Route(
         "api.bundle_zip", "GET", lambda w: f"/api/v1/appeals/{w.appeal_a.id}/bundle.zip", BUNDLE_API
+    ),
+    Route(
+        "api.rule_appeal",
+        "POST",
+        lambda w: f"/api/v1/appeals/{w.appeal_a.id}/ruling",
+        expect(403, anonymous=401, reviewer=404, senior=404),
+        json={
+            "outcome": "upheld",
+            "findings": [],
+            "rule_applied": "Rule 1.2",
+            "summary": "The buyer's threat is documented.",
+        },
     ),
     Route(
         "api.add_evidence",

@@ -1,0 +1,557 @@
+"""The platform's review of an appeal: queue, claim, information requests and answers,
+rulings with their reasons and measures, the second instance, clocks and their pauses.
+
+Every function takes the acting user and checks, here, that they may act: the assigned
+reviewer rules the first instance, a senior reviewer who did not rule first rules the
+second; the shop answers and appeals again. State moves go through lifecycle.transition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from appeals import audit
+from appeals.appeal import frozen_content
+from appeals.columns import utcnow
+from appeals.deadlines import ReviewPolicy
+from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from appeals.lifecycle import Action, transition
+from appeals.models import (
+    Appeal,
+    AppealState,
+    AppealVersion,
+    ClockPause,
+    EvidenceItem,
+    InfoRequest,
+    MaliciousCategory,
+    Notification,
+    Outcome,
+    RebuttalRow,
+    ReviewNote,
+    Ruling,
+    User,
+)
+from appeals.permissions import MERCHANT_ROLES, Actor, Permission, Role, require
+
+S = AppealState
+REVIEWABLE = (S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED, S.SECOND_REVIEW)
+MERCHANT_MEASURES = ("warning", "suspension", "fine", "legal_referral")
+BUYER_MEASURES = ("void_complaint", "remove_review", "buyer_warning", "buyer_restriction")
+
+
+# -------------------------------------------------------------------- reading
+
+
+def review_appeal(session: Session, actor: Actor, appeal_id: int) -> Appeal:
+    """A submitted appeal for platform reviewers; drafts do not exist for them."""
+    require(actor, Permission.REVIEW_QUEUE_READ)
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or not appeal.versions:
+        raise NotFound(N_("No such appeal."))
+    return appeal
+
+
+def queue_query(
+    actor: Actor,
+    *,
+    category: MaliciousCategory | None = None,
+    shop_id: int | None = None,
+    clock: str | None = None,
+    mine: bool = False,
+    now: datetime | None = None,
+) -> Select[Appeal]:
+    """Appeals waiting on the platform, soonest due first (second instances for seniors)."""
+    require(actor, Permission.REVIEW_QUEUE_READ)
+    now = now or utcnow()
+    states = [S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED]
+    if actor.role is Role.SENIOR_REVIEWER:
+        states.append(S.SECOND_REVIEW)
+    query = select(Appeal).where(Appeal.state.in_(states))
+    if category is not None:
+        query = query.where(Appeal.category == category)
+    if shop_id is not None:
+        query = query.where(Appeal.shop_id == shop_id)
+    if mine:
+        query = query.where(Appeal.reviewer_id == getattr(actor, "id", None))
+    if clock == "past_due":
+        query = query.where(Appeal.review_due_at <= now)
+    elif clock == "under_24_hours":
+        query = query.where(
+            Appeal.review_due_at > now, Appeal.review_due_at <= now + timedelta(days=1)
+        )
+    elif clock == "paused":
+        query = query.where(Appeal.state == S.INFO_REQUESTED)
+    return query.order_by(Appeal.review_due_at.asc().nulls_last(), Appeal.id)
+
+
+def workload(session: Session) -> list[tuple[User, int]]:
+    """Open cases per reviewer."""
+    counts = (
+        select(Appeal.reviewer_id, func.count())
+        .where(Appeal.state.in_([S.IN_REVIEW, S.INFO_REQUESTED, S.SECOND_REVIEW]))
+        .where(Appeal.reviewer_id.is_not(None))
+        .group_by(Appeal.reviewer_id)
+    )
+    found = {row[0]: row[1] for row in session.execute(counts) if row[0] is not None}
+    reviewers = session.scalars(
+        select(User)
+        .where(User.role.in_([Role.REVIEWER, Role.SENIOR_REVIEWER]), User.disabled_at.is_(None))
+        .order_by(User.email)
+    )
+    return [(user, found.get(user.id, 0)) for user in reviewers]
+
+
+def changes_since(appeal: Appeal) -> dict[str, Any]:
+    """What the latest version adds or changes against the one before."""
+    versions = appeal.versions
+    if len(versions) < 2:
+        return {"new": [], "changed": [], "previous": None}
+    before = {e["label"]: e for e in versions[-2].content["exhibits"]}
+    after = {e["label"]: e for e in versions[-1].content["exhibits"]}
+    return {
+        "new": [label for label in after if label not in before],
+        "changed": [label for label in after
+                    if label in before and after[label]["sha256"] != before[label]["sha256"]],
+        "previous": versions[-2].number,
+    }  # fmt: skip
+
+
+# -------------------------------------------------------------------- acting
+
+
+def _reviewer(actor: Actor) -> int:
+    require(actor, Permission.REVIEW_QUEUE_READ)
+    user_id = getattr(actor, "id", None)
+    if user_id is None or actor.role not in (Role.REVIEWER, Role.SENIOR_REVIEWER):
+        raise PermissionDenied(N_("Only reviewers can do this."))
+    return int(user_id)
+
+
+def claim(session: Session, actor: Actor, appeal: Appeal, *, now: datetime | None = None) -> None:
+    """Take a submitted appeal (first instance) or a second instance (senior reviewers)."""
+    user_id = _reviewer(actor)
+    now = now or utcnow()
+    if appeal.state is S.SECOND_REVIEW:
+        if actor.role is not Role.SENIOR_REVIEWER or user_id == appeal.first_reviewer_id:
+            raise PermissionDenied(
+                N_("A second instance goes to a senior reviewer who did not rule first.")
+            )
+        if appeal.reviewer_id is not None:
+            raise Conflict(N_("Another reviewer has already taken this appeal."))
+        appeal.reviewer_id = user_id
+        audit.record(session, actor, "appeal.claimed", appeal, after={"reviewer": user_id})
+        session.flush()
+        return
+
+    def take(changed: Appeal) -> None:
+        changed.reviewer_id = changed.first_reviewer_id = user_id
+
+    transition(session, actor, appeal, Action.ASSIGN, now=now, before_flush=take)
+
+
+def add_note(session: Session, actor: Actor, appeal: Appeal, body: str) -> ReviewNote:
+    user_id = _reviewer(actor)
+    body = body.strip()
+    if not 1 <= len(body) <= 4000:
+        raise InvalidInput(N_("Write a note of 1 to %(max)d characters."), field="body", max=4000)
+    note = ReviewNote(appeal_id=appeal.id, author_id=user_id, body=body, created_at=utcnow())
+    session.add(note)
+    session.flush()
+    return note
+
+
+def _assigned(actor: Actor, appeal: Appeal) -> int:
+    user_id = _reviewer(actor)
+    if appeal.reviewer_id != user_id:
+        raise PermissionDenied(N_("Only the reviewer assigned to this appeal can do this."))
+    return user_id
+
+
+def request_info(
+    session: Session,
+    actor: Actor,
+    appeal: Appeal,
+    question: str,
+    due_at: datetime | None,
+    *,
+    policy: ReviewPolicy | None = None,
+    now: datetime | None = None,
+) -> InfoRequest:
+    """Ask the merchant; the reviewers' clock stands still until the answer."""
+    user_id = _assigned(actor, appeal)
+    policy, now = policy or ReviewPolicy(), now or utcnow()
+    question = question.strip()
+    if not 10 <= len(question) <= 4000:
+        raise InvalidInput(N_("Ask in 10 to %(max)d characters."), field="question", max=4000)
+    due_at = due_at or now + policy.answer_window
+    if not now + timedelta(hours=1) <= due_at <= now + timedelta(days=30):
+        raise InvalidInput(
+            N_("The answer deadline must be between 1 hour and 30 days from now."), field="due_at"
+        )
+    request = InfoRequest(
+        appeal_id=appeal.id, asked_by_id=user_id, question=question, asked_at=now,
+        due_at=due_at, asked_on_version=appeal.versions[-1].number,
+    )  # fmt: skip
+
+    def ask(changed: Appeal) -> None:
+        session.add(request)
+        session.add(ClockPause(appeal_id=changed.id, clock="review", reason="info_requested",
+                               started_at=now))  # fmt: skip
+
+    transition(session, actor, appeal, Action.REQUEST_INFO, now=now, before_flush=ask)
+    notify_shop(session, appeal, "info_requested", {"due_at": due_at.isoformat()}, now=now)
+    return request
+
+
+def open_request(session: Session, appeal: Appeal) -> InfoRequest | None:
+    return session.scalar(
+        select(InfoRequest)
+        .where(InfoRequest.appeal_id == appeal.id, InfoRequest.answered_at.is_(None))
+        .order_by(InfoRequest.id.desc())
+    )
+
+
+def _shop_actor(actor: Actor, appeal: Appeal) -> None:
+    if actor.role not in MERCHANT_ROLES or actor.shop_id != appeal.shop_id:
+        raise NotFound(N_("No such appeal."))
+
+
+def _new_version(
+    session: Session, appeal: Appeal, heading: str, text: str, evidence_ids: list[int],
+    actor: Actor, now: datetime,
+) -> AppealVersion:  # fmt: skip
+    """Append the answer as a rebuttal row citing the new evidence, and freeze a version."""
+    allowed = set(
+        session.scalars(
+            select(EvidenceItem.id).where(EvidenceItem.complaint_id == appeal.complaint_id)
+        )
+    )
+    if not set(evidence_ids) <= allowed:
+        raise InvalidInput(N_("Cite only evidence from this complaint's locker."), field="evidence")
+    if len(appeal.rows) >= 26:
+        raise InvalidInput(N_("This appeal has no room for another answer."), field="answer")
+    appeal.rows.append(
+        RebuttalRow(
+            position=len(appeal.rows),
+            allegation=heading[:4000],
+            answer=text[:4000],
+            evidence_ids=list(dict.fromkeys(evidence_ids)),
+        )
+    )
+    session.flush()
+    content = frozen_content(session, appeal)
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    version = AppealVersion(
+        appeal_id=appeal.id, number=appeal.versions[-1].number + 1, content=content,
+        content_sha256=hashlib.sha256(canonical).hexdigest(), late=False,
+        submitted_by_id=getattr(actor, "id", None), submitted_at=now,
+    )  # fmt: skip
+    session.add(version)
+    appeal.submission_count += 1
+    return version
+
+
+def respond(
+    session: Session,
+    actor: Actor,
+    appeal: Appeal,
+    answer: str,
+    evidence_ids: list[int],
+    *,
+    now: datetime | None = None,
+) -> AppealVersion:
+    """The merchant's answer (text and new evidence): a new version, and the clock runs again."""
+    _shop_actor(actor, appeal)
+    now = now or utcnow()
+    request = open_request(session, appeal)
+    if appeal.state is not S.INFO_REQUESTED or request is None:
+        raise Conflict(N_("No question is waiting for an answer."))
+    answer = answer.strip()
+    if not 10 <= len(answer) <= 4000:
+        raise InvalidInput(N_("Answer in 10 to %(max)d characters."), field="answer", max=4000)
+    version = _new_version(session, appeal, request.question, answer, evidence_ids, actor, now)
+
+    def answered(changed: Appeal) -> None:
+        request.answer, request.answered_at = answer, now
+        request.answered_version = version.number
+        _resume_review_clock(session, changed, now)
+
+    transition(session, actor, appeal, Action.RESPOND, now=now, before_flush=answered)
+    if appeal.reviewer_id:
+        notify(session, [appeal.reviewer_id], appeal, "info_answered", {}, now=now)
+    return version
+
+
+def _resume_review_clock(session: Session, appeal: Appeal, now: datetime) -> None:
+    pause = session.scalar(
+        select(ClockPause).where(
+            ClockPause.appeal_id == appeal.id, ClockPause.clock == "review",
+            ClockPause.ended_at.is_(None),
+        )
+    )  # fmt: skip
+    if pause is None:
+        return
+    pause.ended_at = now
+    if appeal.review_due_at is not None:
+        appeal.review_due_at += now - pause.started_at
+
+
+@dataclass(frozen=True)
+class RulingInput:
+    outcome: Outcome
+    findings: list[dict[str, Any]]  # {"row": "A", "accepted": bool, "reason": str}
+    insufficient: list[dict[str, Any]]  # {"label": "B-2", "reason": str}
+    rule_applied: str
+    merchant_measures: list[dict[str, Any]]
+    buyer_measures: list[dict[str, Any]]
+    summary: str
+
+
+def rule(
+    session: Session,
+    actor: Actor,
+    appeal: Appeal,
+    ruling: RulingInput,
+    *,
+    policy: ReviewPolicy | None = None,
+    now: datetime | None = None,
+) -> Ruling:
+    """Decide, with a reason for every rebuttal row; a second instance's ruling is final."""
+    user_id = _assigned(actor, appeal)
+    policy, now = policy or ReviewPolicy(), now or utcnow()
+    instance = 2 if appeal.state is S.SECOND_REVIEW else 1
+    version = appeal.versions[-1]
+    checked = _check_ruling(version, ruling)
+    record = Ruling(
+        appeal_id=appeal.id, instance=instance, version=version.number, reviewer_id=user_id,
+        outcome=ruling.outcome, findings=checked["findings"], insufficient=checked["insufficient"],
+        rule_applied=ruling.rule_applied.strip(), merchant_measures=checked["merchant"],
+        buyer_measures=checked["buyer"], restore_points=ruling.outcome is not Outcome.REJECTED,
+        summary=ruling.summary.strip(), decided_at=now,
+        window_ends_at=now + policy.reappeal_window if instance == 1 else None,
+    )  # fmt: skip
+
+    def decide(changed: Appeal) -> None:
+        session.add(record)
+        changed.review_due_at = None
+
+    transition(session, actor, appeal, Action.RULE, now=now, before_flush=decide)
+    notify_shop(session, appeal, "ruled", {"outcome": ruling.outcome.value,
+                                           "instance": instance}, now=now)  # fmt: skip
+    return record
+
+
+def _check_ruling(version: AppealVersion, ruling: RulingInput) -> dict[str, list[dict[str, Any]]]:
+    rows = [chr(ord("A") + i) for i in range(len(version.content["rows"]))]
+    given = {f.get("row"): f for f in ruling.findings}
+    findings = []
+    for row in rows:
+        finding = given.get(row)
+        reason = str((finding or {}).get("reason") or "").strip()
+        if finding is None or not reason:
+            raise InvalidInput(N_("Give a reason for row %(row)s."), field=f"row_{row}", row=row)
+        findings.append(
+            {"row": row, "accepted": bool(finding.get("accepted")), "reason": reason[:2000]}
+        )
+    labels = {e["label"] for e in version.content["exhibits"]}
+    insufficient = []
+    for item in ruling.insufficient:
+        label, reason = item.get("label"), str(item.get("reason") or "").strip()
+        if label not in labels or not reason:
+            raise InvalidInput(N_("Name the exhibit and say why it is insufficient."),
+                               field="insufficient")  # fmt: skip
+        insufficient.append({"label": label, "reason": reason[:2000]})
+    if len(ruling.rule_applied.strip()) < 5:
+        raise InvalidInput(N_("Name the rule applied."), field="rule_applied")
+    if len(ruling.summary.strip()) < 10:
+        raise InvalidInput(N_("Write what the merchant will read (10 characters or more)."),
+                           field="summary")  # fmt: skip
+    merchant = [_measure(m, MERCHANT_MEASURES) for m in ruling.merchant_measures]
+    buyer = [_measure(m, BUYER_MEASURES) for m in ruling.buyer_measures]
+    if ruling.outcome is Outcome.UPHELD and merchant:
+        raise InvalidInput(N_("An upheld appeal carries no measure against the merchant."),
+                           field="merchant_measures")  # fmt: skip
+    if ruling.outcome is Outcome.REJECTED and buyer:
+        raise InvalidInput(N_("A rejected appeal carries no measure against the buyer."),
+                           field="buyer_measures")  # fmt: skip
+    if ruling.outcome is Outcome.UPHELD and not all(f["accepted"] for f in findings):
+        raise InvalidInput(N_("An upheld appeal accepts every row; use partially upheld."),
+                           field="outcome")  # fmt: skip
+    if ruling.outcome is Outcome.REJECTED and any(f["accepted"] for f in findings):
+        raise InvalidInput(N_("A rejected appeal accepts no row; use partially upheld."),
+                           field="outcome")  # fmt: skip
+    return {
+        "findings": findings,
+        "insufficient": insufficient,
+        "merchant": merchant,
+        "buyer": buyer,
+    }
+
+
+def _measure(measure: dict[str, Any], kinds: tuple[str, ...]) -> dict[str, Any]:
+    kind = measure.get("kind")
+    if kind not in kinds:
+        raise InvalidInput(N_("Unknown measure: %(value)s."), field="measures", value=str(kind))
+    checked: dict[str, Any] = {"kind": kind}
+    if kind in ("suspension", "buyer_restriction"):
+        days = measure.get("days")
+        if not isinstance(days, int) or not 1 <= days <= 365:
+            raise InvalidInput(N_("Give the number of days (1 to 365)."), field="measures")
+        checked["days"] = days
+    if kind == "fine":
+        try:
+            amount = Decimal(str(measure.get("amount")))
+        except InvalidOperation:
+            amount = Decimal(0)
+        if not Decimal("0.01") <= amount <= Decimal(1_000_000):
+            raise InvalidInput(N_("Give the fine's amount."), field="measures")
+        checked["amount"] = str(amount.quantize(Decimal("0.01")))
+    return checked
+
+
+def pauses(session: Session, appeal: Appeal) -> list[ClockPause]:
+    """Every time the reviewers' clock stood still, and why."""
+    return list(
+        session.scalars(
+            select(ClockPause).where(ClockPause.appeal_id == appeal.id).order_by(ClockPause.id)
+        )
+    )
+
+
+def timeline(session: Session, appeal: Appeal) -> list[Any]:
+    """Everything that happened to the appeal, oldest first (from the audit trail)."""
+    from appeals.models import AuditEvent
+
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "appeal", AuditEvent.object_id == str(appeal.id))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def current_ruling(session: Session, appeal: Appeal) -> Ruling | None:
+    return session.scalar(
+        select(Ruling).where(Ruling.appeal_id == appeal.id).order_by(Ruling.instance.desc())
+    )
+
+
+def reappeal(
+    session: Session,
+    actor: Actor,
+    appeal: Appeal,
+    statement: str,
+    evidence_ids: list[int],
+    *,
+    policy: ReviewPolicy | None = None,
+    now: datetime | None = None,
+) -> AppealVersion:
+    """Appeal once more, with new information, while the window is open."""
+    _shop_actor(actor, appeal)
+    policy, now = policy or ReviewPolicy(), now or utcnow()
+    first = current_ruling(session, appeal)
+    if appeal.state is not S.DECIDED or first is None or first.instance != 1:
+        raise Conflict(N_("This appeal cannot be appealed again."))
+    if first.window_ends_at is None or now > first.window_ends_at:
+        raise Conflict(N_("The window for a second appeal has closed."))
+    statement = statement.strip()
+    if not 20 <= len(statement) <= 4000:
+        raise InvalidInput(N_("Explain in 20 to %(max)d characters what is new."),
+                           field="statement", max=4000)  # fmt: skip
+    heading = "Second instance: new information / 二审：新信息"
+    version = _new_version(session, appeal, heading, statement, evidence_ids, actor, now)
+
+    def second(changed: Appeal) -> None:
+        changed.reviewer_id = None
+        changed.review_due_at = now + policy.second_review
+
+    transition(session, actor, appeal, Action.REAPPEAL, now=now, before_flush=second)
+    seniors = session.scalars(
+        select(User.id).where(
+            User.role == Role.SENIOR_REVIEWER,
+            User.disabled_at.is_(None),
+            User.id != appeal.first_reviewer_id,
+        )
+    )
+    notify(session, list(seniors), appeal, "second_instance", {}, now=now)
+    return version
+
+
+def close_windows(session: Session, actor: Actor, *, now: datetime | None = None) -> dict[str, int]:
+    """The system's moves: unchallenged decisions become final, late drafts expire."""
+    from appeals.models import Complaint
+
+    now = now or utcnow()
+    final = 0
+    for appeal, _ruling in session.execute(
+        select(Appeal, Ruling)
+        .join(Ruling, Ruling.appeal_id == Appeal.id)
+        .where(Appeal.state == S.DECIDED, Ruling.instance == 1, Ruling.window_ends_at <= now)
+    ):
+        transition(session, actor, appeal, Action.CLOSE_WINDOW, now=now)
+        notify_shop(session, appeal, "final", {}, now=now)
+        final += 1
+    expired = 0
+    for appeal in session.scalars(
+        select(Appeal)
+        .join(Complaint, Complaint.id == Appeal.complaint_id)
+        .where(Appeal.state == S.DRAFT, Complaint.appeal_deadline <= now)
+    ):
+        transition(session, actor, appeal, Action.EXPIRE, now=now)
+        notify_shop(session, appeal, "expired", {}, now=now)
+        expired += 1
+    return {"final": final, "expired": expired}
+
+
+# -------------------------------------------------------------------- notifications
+
+
+def shop_user_ids(session: Session, shop_id: int) -> list[int]:
+    return list(
+        session.scalars(select(User.id).where(User.shop_id == shop_id, User.disabled_at.is_(None)))
+    )
+
+
+def notify_shop(
+    session: Session, appeal: Appeal, kind: str, params: dict[str, Any], *, now: datetime
+) -> None:
+    notify(session, shop_user_ids(session, appeal.shop_id), appeal, kind, params, now=now)
+
+
+def notify(
+    session: Session,
+    user_ids: list[int],
+    appeal: Appeal | None,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    now: datetime,
+    dedupe: str | None = None,
+) -> None:
+    """One notification per user: shown in the portal, and queued for email."""
+    for user_id in dict.fromkeys(user_ids):
+        key = f"{dedupe}:{user_id}" if dedupe else None
+        if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            continue
+        session.add(
+            Notification(
+                user_id=user_id,
+                appeal_id=appeal.id if appeal else None,
+                kind=kind,
+                params={"number": appeal.number if appeal else None, **params},
+                dedupe_key=key,
+                created_at=now,
+                email_state="pending",
+                email_attempts=0,
+            )
+        )
+    session.flush()

@@ -1,0 +1,291 @@
+"""The platform's review through the final ruling, in the portal and the API."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from appeals.models import Appeal, AppealVersion, Notification, Ruling
+from tests.bundles import submitted_appeal
+from tests.conftest import PASSWORD, World, csrf_token, log_in
+
+
+@pytest.fixture
+def version(app: Flask, world: World) -> AppealVersion:
+    with app.app_context():
+        from merchant_portal.database import db
+        from merchant_portal.locker import blob_store
+
+        found = submitted_appeal(
+            db(), world.users["owner_a"], world.complaint_a.id, blob_store(),
+            Path(app.config["DATA_DIR"]) / "q",
+        )  # fmt: skip
+        db().commit()
+        db().refresh(found)
+        db().expunge(found)
+        return found
+
+
+def client_of(app: Flask, world: World, who: str) -> FlaskClient:
+    client = app.test_client()
+    log_in(client, world.users[who].email, PASSWORD)
+    return client
+
+
+def post(client: FlaskClient, url: str, page: str, **data: object):  # type: ignore[no-untyped-def]
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def state(app: Flask, appeal_id: int) -> str:
+    with app.app_context():
+        from merchant_portal.database import db
+
+        return db().get_one(Appeal, appeal_id).state.value
+
+
+def ruling_form(rows: int, outcome: str = "partially_upheld", **extra: str) -> dict[str, str]:
+    form = {
+        "outcome": outcome,
+        "rule_applied": "Platform rules 4.2 (malicious complaints)",
+        "summary": "The chat proves the threat; the damage claim is not disproved.",
+    }
+    for i in range(rows):
+        key = chr(ord("A") + i)
+        form[f"row_{key}"] = "accept" if i == 0 or outcome == "upheld" else "reject"
+        form[f"reason_{key}"] = f"Reason for row {key}."
+    form.update(extra)
+    return form
+
+
+def test_queue_claim_ask_answer_rule_reappeal_and_final(
+    app: Flask, world: World, version: AppealVersion
+) -> None:
+    appeal_id = version.appeal_id
+    page = f"/review/appeals/{appeal_id}"
+    reviewer = client_of(app, world, "reviewer")
+    queue = reviewer.get("/review/").get_data(as_text=True)
+    assert "AP-" in queue and "Claim" in queue and "Shop A" in queue
+
+    assert post(reviewer, f"{page}/claim", page).status_code == 302
+    assert state(app, appeal_id) == "in_review"
+    screen = reviewer.get(page).get_data(as_text=True)
+    assert (
+        "hash verified" in screen and "Ask the merchant" in screen and "Record the ruling" in screen
+    )
+
+    # An internal note stays internal.
+    post(reviewer, f"{page}/notes", page, body="Check the courier's signature scan. 内部备注")
+
+    short = post(reviewer, f"{page}/request-info", page, question="Why?")
+    assert short.status_code == 422 and "Ask in 10 to 4000 characters" in short.get_data(
+        as_text=True
+    )
+    asked = post(
+        reviewer,
+        f"{page}/request-info",
+        page,
+        question="Please send the courier's delivery photo with the signature.",
+    )
+    assert asked.status_code == 302 and state(app, appeal_id) == "info_requested"
+
+    merchant = client_of(app, world, "owner_a")
+    appeal_page = merchant.get(f"/appeals/{appeal_id}").get_data(as_text=True)
+    assert "The reviewer asks" in appeal_page and "delivery photo with the signature" in appeal_page
+    assert "内部备注" not in appeal_page and "Check the courier" not in appeal_page
+    # New evidence goes into the locker while the question is open ...
+    from tests.factories import png_bytes
+
+    locker = f"/complaints/{world.complaint_a.id}/evidence"
+    uploaded = merchant.post(
+        locker,
+        data={
+            "files": [(io.BytesIO(png_bytes((200, 300), "teal")), "signature.png")],
+            "kind": "delivery_proof",
+            "caption": "Courier photo with signature",
+            "csrf_token": csrf_token(merchant, locker),
+        },
+        content_type="multipart/form-data",
+    )
+    assert "Accepted" in uploaded.get_data(as_text=True)
+    with app.app_context():
+        from appeals.models import EvidenceItem
+        from merchant_portal.database import db
+
+        new_id = db().query(EvidenceItem).filter_by(display_name="signature.png").one().id
+        cited_id = version.content["exhibits"][0]["evidence_id"]
+    # ... but what a submitted version cites cannot be removed.
+    removed = post(merchant, f"/evidence/{cited_id}/remove", locker)
+    assert removed.status_code in (302, 409)
+    with app.app_context():
+        assert db().get(EvidenceItem, cited_id) is not None
+
+    empty = post(merchant, f"/appeals/{appeal_id}/respond", f"/appeals/{appeal_id}", answer="ok")
+    assert empty.status_code == 422 and "Answer in 10 to 4000 characters" in empty.get_data(
+        as_text=True
+    )
+    answered = post(merchant, f"/appeals/{appeal_id}/respond", f"/appeals/{appeal_id}",
+                    answer="Here is the courier's photo with the buyer's signature.",
+                    evidence=str(new_id))  # fmt: skip
+    assert answered.status_code == 302 and state(app, appeal_id) == "in_review"
+
+    screen = reviewer.get(page).get_data(as_text=True)
+    assert "New since version 1" in screen and "D-1" in screen  # the answer's new exhibit
+    with app.app_context():
+        appeal = db().get_one(Appeal, appeal_id)
+        assert [v.number for v in appeal.versions] == [1, 2]
+        rows = len(appeal.versions[-1].content["rows"])
+        assert appeal.review_due_at is not None
+
+    missing = ruling_form(rows)
+    missing["reason_B"] = " "
+    refused = post(reviewer, f"{page}/rule", page, **missing)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Give a reason for row B." in text
+    assert "Platform rules 4.2" in text  # what the reviewer typed is kept
+    inconsistent = post(reviewer, f"{page}/rule", page,
+                        **ruling_form(rows, "upheld", m_warning="1"))  # fmt: skip
+    assert "An upheld appeal carries no measure against the merchant." in inconsistent.get_data(
+        as_text=True
+    )
+    ruled = post(
+        reviewer,
+        f"{page}/rule",
+        page,
+        **ruling_form(rows, m_fine="1", m_fine_amount="200", b_remove_review="1"),
+    )
+    assert ruled.status_code == 302 and state(app, appeal_id) == "decided"
+
+    appeal_page = merchant.get(f"/appeals/{appeal_id}").get_data(as_text=True)
+    assert "Partially upheld" in appeal_page and "Reason for row B." in appeal_page
+    assert "Fine (200.00)" in appeal_page and "Appeal again" in appeal_page
+    assert "The reviewer ruled." in appeal_page  # the timeline
+
+    again = post(
+        merchant,
+        f"/appeals/{appeal_id}/reappeal",
+        f"/appeals/{appeal_id}",
+        statement="The buyer's review was removed by the platform already; see B-3.",
+    )
+    assert again.status_code == 302 and state(app, appeal_id) == "second_review"
+
+    # The first reviewer may not take the second instance; the senior may.
+    with app.app_context():
+        appeal = db().get_one(Appeal, appeal_id)
+        appeal.first_reviewer_id = world.users["reviewer"].id
+        db().commit()
+    senior = client_of(app, world, "senior")
+    assert "Claim" in senior.get("/review/").get_data(as_text=True)
+    assert post(senior, f"{page}/claim", page).status_code == 302
+    token = world.tokens["senior"][1]
+    body = {
+        "outcome": "upheld",
+        "findings": [{"row": chr(ord("A") + i), "accepted": True, "reason": "Proven."}
+                     for i in range(rows + 1)],
+        "rule_applied": "Platform rules 4.2", "buyer_measures": [{"kind": "void_complaint"}],
+        "summary": "On the new information the complaint was malicious.",
+    }  # fmt: skip
+    response = app.test_client().post(f"/api/v1/appeals/{appeal_id}/ruling", json=body,
+                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert response.status_code == 201, response.get_json()
+    result = response.get_json()
+    assert result["state"] == "final" and [r["instance"] for r in result["rulings"]] == [1, 2]
+    assert result["rulings"][1]["restore_points"] is True
+    assert [e["action"] for e in result["timeline"]][-3:] == [
+        "appeal.reappeal",
+        "appeal.claimed",
+        "appeal.rule",
+    ]
+    with app.app_context():
+        kinds = [n.kind for n in db().query(Notification).order_by(Notification.id)]
+        for kind in ("submitted", "info_requested", "info_answered", "ruled", "second_instance"):
+            assert kind in kinds
+        assert db().query(Ruling).count() == 2
+
+
+def test_the_clock_pauses_while_the_merchant_is_asked(
+    app: Flask, world: World, version: AppealVersion
+) -> None:
+    from appeals import review
+    from appeals.columns import utcnow
+    from merchant_portal.database import db
+
+    with app.app_context():
+        appeal = db().get_one(Appeal, version.appeal_id)
+        reviewer, owner = world.users["reviewer"], world.users["owner_a"]
+        start = utcnow()
+        review.claim(db(), reviewer, appeal, now=start)
+        due = appeal.review_due_at
+        review.request_info(db(), reviewer, appeal, "Send the delivery signature photo.", None,
+                            now=start + timedelta(hours=1))  # fmt: skip
+        review.respond(db(), owner, appeal, "Attached is the signature photo you asked for.", [],
+                       now=start + timedelta(hours=30))  # fmt: skip
+        assert appeal.review_due_at == due + timedelta(hours=29)
+        (pause,) = review.pauses(db(), appeal)
+        assert pause.reason == "info_requested" and pause.ended_at - pause.started_at == timedelta(
+            hours=29
+        )
+
+
+def test_only_the_assigned_reviewer_acts_and_rulings_conflict_once(
+    app: Flask, world: World, version: AppealVersion
+) -> None:
+    from appeals import accounts, review
+    from appeals.accounts import SYSTEM
+    from appeals.errors import PermissionDenied
+    from appeals.models import Outcome
+    from appeals.permissions import Role
+    from merchant_portal.database import db
+
+    with app.app_context():
+        appeal = db().get_one(Appeal, version.appeal_id)
+        first = world.users["reviewer"]
+        other = accounts.create_user(db(), SYSTEM, email="other@test.example", role=Role.REVIEWER,
+                                     password=PASSWORD)  # fmt: skip
+        review.claim(db(), first, appeal)
+        rows = len(appeal.versions[-1].content["rows"])
+        decision = review.RulingInput(
+            outcome=Outcome.REJECTED,
+            findings=[{"row": chr(ord("A") + i), "accepted": False, "reason": "No proof."}
+                      for i in range(rows)],
+            insufficient=[], rule_applied="Rules 1.1", merchant_measures=[{"kind": "warning"}],
+            buyer_measures=[], summary="The complaint stands as filed.",
+        )  # fmt: skip
+        with pytest.raises(PermissionDenied):
+            review.rule(db(), other, appeal, decision)
+        with pytest.raises(PermissionDenied):
+            review.request_info(db(), other, appeal, "A question from someone else.", None)
+        review.rule(db(), first, appeal, decision)
+        db().commit()
+        assert appeal.state.value == "decided"
+
+
+def test_unchallenged_decisions_become_final_and_late_drafts_expire(
+    app: Flask, world: World, version: AppealVersion
+) -> None:
+    from appeals import review
+    from appeals.accounts import SYSTEM
+    from appeals.columns import utcnow
+    from appeals.models import Outcome
+    from merchant_portal.database import db
+
+    with app.app_context():
+        appeal = db().get_one(Appeal, version.appeal_id)
+        reviewer = world.users["reviewer"]
+        review.claim(db(), reviewer, appeal)
+        rows = len(appeal.versions[-1].content["rows"])
+        review.rule(db(), reviewer, appeal, review.RulingInput(
+            outcome=Outcome.UPHELD,
+            findings=[{"row": chr(ord("A") + i), "accepted": True, "reason": "Proven."}
+                      for i in range(rows)],
+            insufficient=[], rule_applied="Rules 4.2", merchant_measures=[],
+            buyer_measures=[{"kind": "void_complaint"}], summary="The complaint was malicious.",
+        ))  # fmt: skip
+        assert review.close_windows(db(), SYSTEM, now=utcnow() + timedelta(days=6)) == {
+            "final": 0, "expired": 0}  # fmt: skip
+        done = review.close_windows(db(), SYSTEM, now=utcnow() + timedelta(days=8))
+        assert done["final"] == 1 and appeal.state.value == "final"
