@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
         jobs,
         locker,
         merchant,
+        notifications,
         orders,
         review,
     )
@@ -64,6 +65,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(locker.bp)
     app.register_blueprint(appeals.bp)
     app.register_blueprint(bundles.bp)
+    app.register_blueprint(notifications.bp)
+    notifications.init_app(app)
     locker.init_app(app)
     jobs.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")

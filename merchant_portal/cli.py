@@ -295,6 +295,16 @@ def verify_bundle(path: Path) -> None:
     raise SystemExit(1)
 
 
+@click.command("tick")
+@with_appcontext
+def tick_command() -> None:
+    """Close second-appeal windows, expire late drafts, send reminders and the email outbox."""
+    from merchant_portal.notifications import tick
+
+    result = tick(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(", ".join(f"{key} {value}" for key, value in result.items()))
+
+
 @click.command("worker")
 @click.option("--workers", default=1, show_default=True, type=int, help="Builds at once.")
 @with_appcontext
@@ -309,6 +319,9 @@ def worker(workers: int) -> None:
             "inside the web process)."
         )
     click.echo(f"Building bundles from {app.config['REDIS_URL']} with {workers} worker(s).")
+    from merchant_portal.notifications import Ticker
+
+    Ticker(app).start()  # windows, reminders and the email outbox, every minute
     jobs.serve_worker(app, workers).run()
 
 
@@ -326,6 +339,7 @@ COMMANDS = [
     sweep_orphans,
     build_bundle,
     verify_bundle,
+    tick_command,
     worker,
     init_db,
     demo,

@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "REVIEW_ANSWER_DAYS": 3,
     "REAPPEAL_WINDOW_DAYS": 7,
     # Email notifications (sent from the outbox by `send-notifications` or the worker).
+    "PUBLIC_URL": None,  # links in emails, e.g. https://appeals.example.com/
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
     "SMTP_FROM": "appeal-desk@localhost",

@@ -254,6 +254,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["import_field"] = lambda name: str(IMPORT_FIELD_LABELS.get(name, name))
     app.jinja_env.filters["measure"] = lambda name: str(MEASURE_LABELS.get(name, name))
     app.jinja_env.filters["notification"] = notification_text
+    app.jinja_env.filters["isotime"] = datetime.fromisoformat
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,

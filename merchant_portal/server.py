@@ -36,5 +36,14 @@ def run(*, host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": "-",
             "timeout": 120,
             "graceful_timeout": 10,
+            # One scheduler per server, in the arbiter: deadlines, reminders, the outbox.
+            "when_ready": _start_ticker,
         }
     ).run()
+
+
+def _start_ticker(_server: Any) -> None:
+    from merchant_portal import create_app
+    from merchant_portal.notifications import Ticker
+
+    Ticker(create_app()).start()

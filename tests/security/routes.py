@@ -204,6 +204,8 @@ ROUTES = [
         lambda w: f"/review/appeals/{w.appeal_a.id}/exhibits/{w.evidence_a.id}/preview",
         REVIEW_DRAFT,
     ),
+    Route("notifications.index", "GET", lambda w: "/notifications", signed_in(200)),
+    Route("notifications.read", "POST", lambda w: "/notifications/read", signed_in(302)),
     Route("orders.index", "GET", lambda w: "/orders", only(MERCHANTS, 200)),
     Route("orders.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
     Route("orders.upload", "GET", lambda w: "/orders/import", only(MERCHANTS, 200)),
