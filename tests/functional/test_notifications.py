@@ -99,10 +99,16 @@ def test_submission_question_and_reminder_arrive_by_email_once(
     with app.app_context():
         appeal = db().get_one(Appeal, version.appeal_id)
         notices.remind(db(), now=utcnow())
-        stale = Notification(user_id=world.users["owner_a"].id, appeal_id=appeal.id,
-                             kind="deadline_soon", params={"number": appeal.number},
-                             dedupe_key=f"answer:999:{world.users['owner_a'].id}",
-                             created_at=utcnow(), email_state="pending", email_attempts=0)  # fmt: skip
+        stale = Notification(
+            user_id=world.users["owner_a"].id,
+            appeal_id=appeal.id,
+            kind="deadline_soon",
+            params={"number": appeal.number},
+            dedupe_key=f"answer:999:{world.users['owner_a'].id}",
+            created_at=utcnow(),
+            email_state="pending",
+            email_attempts=0,
+        )
         db().add(stale)
         review.respond(db(), world.users["owner_a"], appeal,
                        "Here is the delivery signature photo.", [])  # fmt: skip
