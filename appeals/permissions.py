@@ -46,6 +46,7 @@ class Permission(StrEnum):
     APPEAL_BUNDLE_DOWNLOAD = "appeal:bundle:download"
     REVIEW_QUEUE_READ = "review:queue:read"
     REVIEW_BUNDLE_VERIFY = "review:bundle:verify"
+    PLATFORM_INSIGHT_READ = "platform:insight:read"
     REVIEW_SECOND_INSTANCE_RULE = "review:second_instance:rule"
     ADMIN_SHOP_MANAGE = "admin:shop:manage"
     ADMIN_USER_MANAGE = "admin:user:manage"
@@ -64,6 +65,7 @@ _REVIEWER = _EVERYONE | {
     Permission.REVIEW_QUEUE_READ,
     Permission.APPEAL_BUNDLE_DOWNLOAD,
     Permission.REVIEW_BUNDLE_VERIFY,
+    Permission.PLATFORM_INSIGHT_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ADMIN_USER_MANAGE,
         Permission.PLATFORM_COMPLAINT_RECORD,
         Permission.REVIEW_BUNDLE_VERIFY,
+        Permission.PLATFORM_INSIGHT_READ,
     },
     Role.PLATFORM: _EVERYONE
     | {Permission.PLATFORM_COMPLAINT_RECORD, Permission.PLATFORM_EVIDENCE_RECORD},

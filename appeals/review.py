@@ -335,7 +335,7 @@ def rule(
         outcome=ruling.outcome, findings=checked["findings"], insufficient=checked["insufficient"],
         rule_applied=ruling.rule_applied.strip(), merchant_measures=checked["merchant"],
         buyer_measures=checked["buyer"], restore_points=ruling.outcome is not Outcome.REJECTED,
-        summary=ruling.summary.strip(), decided_at=now,
+        summary=ruling.summary.strip(), decided_at=now, due_at=appeal.review_due_at,
         window_ends_at=now + policy.reappeal_window if instance == 1 else None,
     )  # fmt: skip
 

@@ -12,7 +12,13 @@ from appeals import complaints, locker
 from appeals.deadlines import DeadlineState
 from appeals.dossier import build_dossier
 from appeals.errors import DomainError
-from appeals.models import Appeal, ComplaintStatus, ComplaintType, MaliciousCategory
+from appeals.models import (
+    Appeal,
+    AppealState,
+    ComplaintStatus,
+    ComplaintType,
+    MaliciousCategory,
+)
 from appeals.permissions import Permission, has_permission
 from merchant_portal.access import permission_required
 from merchant_portal.database import db
@@ -120,3 +126,23 @@ def unflag(complaint_id: int) -> ResponseReturnValue:
     db().commit()
     flash(gettext("The malicious flag was withdrawn."), "success")
     return redirect(url_for(".complaint", complaint_id=found.id))
+
+
+@bp.get("/dashboard")
+@permission_required(Permission.MERCHANT_COMPLAINT_READ)
+def dashboard() -> ResponseReturnValue:
+    from appeals.insight import shop_insight
+    from merchant_portal import charts
+    from merchant_portal.i18n import label
+
+    found = shop_insight(db(), current_user)
+    states = charts.bars(
+        [(label(AppealState(state)), count) for state, count in found.by_state.items()],
+        title=gettext("Appeals by state"),
+    )
+    wins = charts.bars(
+        [(label(MaliciousCategory(category)), round(100 * won / decided))
+         for category, (won, decided) in sorted(found.win_rate.items())],
+        title=gettext("Win rate by category"), unit="%", maximum=100, color=charts.COLORS[1],
+    )  # fmt: skip
+    return render_template("merchant/dashboard.html", insight=found, states=states, wins=wins)

@@ -213,3 +213,34 @@ def exhibit(appeal_id: int, item_id: int, kind: str) -> ResponseReturnValue:
         abort(404)
     lossless = item.media_type in ("image/png", "image/webp")
     return _send(item, key, "image/png" if lossless else "image/jpeg", "preview", attachment=False)
+
+
+@bp.get("/dashboard")
+@permission_required(Permission.PLATFORM_INSIGHT_READ)
+def dashboard() -> ResponseReturnValue:
+    from appeals.insight import platform_insight
+    from merchant_portal import charts
+    from merchant_portal.i18n import label
+
+    found = platform_insight(db(), current_user)
+    outcomes = [o.value for o in Outcome]
+    legend = [label(Outcome(o)) for o in outcomes]
+
+    def split(table: dict[str, dict[str, int]], name: Any) -> Any:
+        rows = [(name(key), [(label(Outcome(o)), counts.get(o, 0)) for o in outcomes])
+                for key, counts in sorted(table.items())]  # fmt: skip
+        return rows
+
+    category_chart = charts.stacked(
+        split(found.by_category, lambda key: label(MaliciousCategory(key))),
+        title=gettext("Outcomes by category"), legend=legend,
+    )  # fmt: skip
+    reviewer_chart = charts.stacked(
+        split(found.by_reviewer, str), title=gettext("Outcomes by reviewer"), legend=legend
+    )
+    total = found.sla_met + found.sla_missed
+    return render_template(
+        "review/dashboard.html", insight=found, category_chart=category_chart,
+        reviewer_chart=reviewer_chart,
+        sla_percent=round(100 * found.sla_met / total) if total else None,
+    )  # fmt: skip

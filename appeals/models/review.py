@@ -79,6 +79,9 @@ class Ruling(Base):
     restore_points: Mapped[bool] = mapped_column(Boolean, default=False)
     summary: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime
+    )  # the service level it met or missed
     window_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reviewer: Mapped[User] = relationship()

@@ -97,6 +97,7 @@ def upgrade() -> None:
     sa.Column('restore_points', sa.Boolean(), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('window_ends_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['appeal_id'], ['appeal.id'], name=op.f('fk_ruling_appeal_id_appeal')),
     sa.ForeignKeyConstraint(['reviewer_id'], ['app_user.id'], name=op.f('fk_ruling_reviewer_id_app_user')),

@@ -289,3 +289,38 @@ def test_unchallenged_decisions_become_final_and_late_drafts_expire(
             "final": 0, "expired": 0}  # fmt: skip
         done = review.close_windows(db(), SYSTEM, now=utcnow() + timedelta(days=8))
         assert done["final"] == 1 and appeal.state.value == "final"
+
+
+def test_dashboards_chart_outcomes_in_both_languages(
+    app: Flask, world: World, version: AppealVersion
+) -> None:
+    from appeals import review
+    from appeals.models import Outcome
+    from merchant_portal.database import db
+
+    with app.app_context():
+        appeal = db().get_one(Appeal, version.appeal_id)
+        reviewer = world.users["reviewer"]
+        review.claim(db(), reviewer, appeal)
+        rows = len(appeal.versions[-1].content["rows"])
+        review.rule(db(), reviewer, appeal, review.RulingInput(
+            outcome=Outcome.UPHELD,
+            findings=[{"row": chr(ord("A") + i), "accepted": True, "reason": "Proven."}
+                      for i in range(rows)],
+            insufficient=[], rule_applied="Rules 4.2", merchant_measures=[],
+            buyer_measures=[{"kind": "void_complaint"}], summary="The complaint was malicious.",
+        ))  # fmt: skip
+        db().commit()
+    merchant = client_of(app, world, "owner_a")
+    page = merchant.get("/dashboard").get_data(as_text=True)
+    assert "<svg" in page and "Win rate by category" in page
+    assert "Malicious review or extortion: 100%" in page  # the bar's own title
+    assert "Decided: 1" in page
+    merchant.post("/language", data={"locale": "zh_Hans_CN", "csrf_token": csrf_token(merchant)})
+    chinese = merchant.get("/dashboard").get_data(as_text=True)
+    assert "按类型的胜诉率" in chinese and "<svg" in chinese
+
+    platform = client_of(app, world, "admin")
+    page = platform.get("/review/dashboard").get_data(as_text=True)
+    assert 'data-testid="sla">100%' in page and "Outcomes by reviewer" in page
+    assert "reviewer@test.example · Upheld: 1" in page or "Upheld: 1" in page

@@ -206,6 +206,8 @@ ROUTES = [
     ),
     Route("notifications.index", "GET", lambda w: "/notifications", signed_in(200)),
     Route("notifications.read", "POST", lambda w: "/notifications/read", signed_in(302)),
+    Route("merchant.dashboard", "GET", lambda w: "/dashboard", only(MERCHANTS, 200)),
+    Route("review.dashboard", "GET", lambda w: "/review/dashboard", only(VERIFIERS, 200)),
     Route("orders.index", "GET", lambda w: "/orders", only(MERCHANTS, 200)),
     Route("orders.order", "GET", lambda w: f"/orders/{w.order_a.id}", merchants_of_a(200)),
     Route("orders.upload", "GET", lambda w: "/orders/import", only(MERCHANTS, 200)),
