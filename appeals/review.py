@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from appeals import audit
 from appeals.appeal import frozen_content
@@ -147,14 +148,61 @@ def claim(session: Session, actor: Actor, appeal: Appeal, *, now: datetime | Non
         if appeal.reviewer_id is not None:
             raise Conflict(N_("Another reviewer has already taken this appeal."))
         appeal.reviewer_id = user_id
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict(
+                N_("This appeal was changed by someone else. Reload it to see the latest version.")
+            ) from None
         audit.record(session, actor, "appeal.claimed", appeal, after={"reviewer": user_id})
-        session.flush()
         return
 
     def take(changed: Appeal) -> None:
         changed.reviewer_id = changed.first_reviewer_id = user_id
 
     transition(session, actor, appeal, Action.ASSIGN, now=now, before_flush=take)
+
+
+def assign(
+    session: Session, actor: Actor, appeal: Appeal, reviewer_id: int, *, now: datetime | None = None
+) -> None:
+    """A senior reviewer hands an appeal to a reviewer (or a second instance to a senior)."""
+    _reviewer(actor)
+    if actor.role is not Role.SENIOR_REVIEWER:
+        raise PermissionDenied(N_("Only senior reviewers assign appeals."))
+    target = session.get(User, reviewer_id)
+    if target is None or target.disabled_at is not None or target.role not in (
+        Role.REVIEWER, Role.SENIOR_REVIEWER,
+    ):  # fmt: skip
+        raise InvalidInput(N_("Choose an active reviewer."), field="reviewer")
+    if appeal.state is S.SUBMITTED:
+
+        def give(changed: Appeal) -> None:
+            changed.reviewer_id = changed.first_reviewer_id = target.id
+
+        transition(session, actor, appeal, Action.ASSIGN, now=now, before_flush=give)
+        return
+    if appeal.state is S.SECOND_REVIEW and (
+        target.role is not Role.SENIOR_REVIEWER or target.id == appeal.first_reviewer_id
+    ):
+        raise InvalidInput(
+            N_("A second instance goes to a senior reviewer who did not rule first."),
+            field="reviewer",
+        )
+    if appeal.state not in (S.IN_REVIEW, S.INFO_REQUESTED, S.SECOND_REVIEW):
+        raise Conflict(N_("This appeal is not waiting for a reviewer."))
+    before = {"reviewer": appeal.reviewer_id}
+    appeal.reviewer_id = target.id
+    if appeal.state is not S.SECOND_REVIEW:
+        appeal.first_reviewer_id = target.id
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            N_("This appeal was changed by someone else. Reload it to see the latest version.")
+        ) from None
+    audit.record(session, actor, "appeal.reassigned", appeal, before=before,
+                 after={"reviewer": target.id})  # fmt: skip
 
 
 def add_note(session: Session, actor: Actor, appeal: Appeal, body: str) -> ReviewNote:

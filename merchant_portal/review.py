@@ -64,6 +64,7 @@ def _screen(appeal: Appeal, errors: dict[str, str] | None = None, status: int = 
                                 .order_by(Ruling.instance)))  # fmt: skip
     return render_template(
         "review/appeal.html", appeal=appeal, version=version, items=items,
+        previews={i.id: _preview(i) for i in items.values() if not i.is_image},
         changes=review.changes_since(appeal), rulings=rulings,
         notes=list(db().scalars(select(ReviewNote).where(ReviewNote.appeal_id == appeal.id)
                                 .order_by(ReviewNote.id))),
@@ -76,6 +77,25 @@ def _screen(appeal: Appeal, errors: dict[str, str] | None = None, status: int = 
         build=builds.current_build(db(), version),
         pauses=review.pauses(db(), appeal),
     ), status  # fmt: skip
+
+
+def _preview(item: EvidenceItem) -> dict[str, Any] | None:
+    """The first rows of a table, or the first lines of a chat export, to read in place."""
+    import json
+
+    from merchant_portal.locker import blob_store
+
+    if item.content_key is None:
+        return None
+    with blob_store().open(item.content_key) as handle:
+        raw = handle.read(400_000)
+    if item.media_type == "text/plain" or item.rows is None:
+        return {"lines": raw.decode("utf-8", errors="replace").splitlines()[:40]}
+    try:
+        table = json.loads(raw)
+    except ValueError:  # cut short inside a long table: show what parses
+        return None
+    return {"header": table["header"], "rows": table["rows"][:15], "total": item.rows}
 
 
 @bp.get("/appeals/<int:appeal_id>")
@@ -93,6 +113,21 @@ def claim(appeal_id: int) -> ResponseReturnValue:
         db().commit()
         flash(gettext("The appeal is yours to review."), "success")
     return redirect(url_for(".appeal", appeal_id=found.id))
+
+
+@bp.post("/appeals/<int:appeal_id>/assign")
+@permission_required(Permission.REVIEW_QUEUE_READ)
+def assign(appeal_id: int) -> ResponseReturnValue:
+    found = review.review_appeal(db(), current_user, appeal_id)
+    if ActionForm().validate_on_submit():
+        try:
+            review.assign(db(), current_user, found, request.form.get("reviewer", type=int) or 0)
+        except InvalidInput as error:
+            flash(gettext(error.message, **error.params), "error")
+            return redirect(url_for(".queue"))
+        db().commit()
+        flash(gettext("Assigned."), "success")
+    return redirect(url_for(".queue"))
 
 
 @bp.post("/appeals/<int:appeal_id>/notes")

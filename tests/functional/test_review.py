@@ -324,3 +324,75 @@ def test_dashboards_chart_outcomes_in_both_languages(
     page = platform.get("/review/dashboard").get_data(as_text=True)
     assert 'data-testid="sla">100%' in page and "Outcomes by reviewer" in page
     assert "reviewer@test.example · Upheld: 1" in page or "Upheld: 1" in page
+
+
+def test_two_seniors_claiming_at_once_end_with_one_claim(
+    app: Flask, world: World, version: AppealVersion
+) -> None:
+    from appeals import accounts, review
+    from appeals.accounts import SYSTEM
+    from appeals.db import make_session_factory
+    from appeals.errors import Conflict
+    from appeals.models import Outcome
+    from appeals.permissions import Role
+    from merchant_portal.database import db
+
+    with app.app_context():
+        session = db()
+        appeal = session.get_one(Appeal, version.appeal_id)
+        reviewer, owner = world.users["reviewer"], world.users["owner_a"]
+        review.claim(session, reviewer, appeal)
+        rows = len(appeal.versions[-1].content["rows"])
+        review.rule(session, reviewer, appeal, review.RulingInput(
+            outcome=Outcome.REJECTED,
+            findings=[{"row": chr(ord("A") + i), "accepted": False, "reason": "Not proven."}
+                      for i in range(rows)],
+            insufficient=[], rule_applied="Rules 1.1", merchant_measures=[],
+            buyer_measures=[], summary="The complaint stands as filed.",
+        ))  # fmt: skip
+        review.reappeal(
+            session, owner, appeal, "New courier records show the parcel was signed.", []
+        )
+        other = accounts.create_user(session, SYSTEM, email="senior2@test.example",
+                                     role=Role.SENIOR_REVIEWER, password=PASSWORD)  # fmt: skip
+        session.commit()
+        factory = make_session_factory(session.get_bind())
+        first, second = factory(), factory()
+        try:
+            mine = first.get_one(Appeal, appeal.id)
+            theirs = second.get_one(Appeal, appeal.id)
+            second.commit()  # their copy, version included, stays loaded
+            review.claim(first, first.get_one(type(other), world.users["senior"].id), mine)
+            first.commit()
+            with pytest.raises(Conflict, match="changed by someone else"):
+                review.claim(second, second.get_one(type(other), other.id), theirs)
+            second.rollback()
+            assert first.get_one(Appeal, appeal.id).reviewer_id == world.users["senior"].id
+        finally:
+            first.close()
+            second.close()
+
+
+def test_a_senior_assigns_and_reassigns(app: Flask, world: World, version: AppealVersion) -> None:
+    from appeals import review
+    from appeals.errors import InvalidInput, PermissionDenied
+    from merchant_portal.database import db
+
+    senior = client_of(app, world, "senior")
+    queue = senior.get("/review/").get_data(as_text=True)
+    assert "Assign" in queue
+    url = f"/review/appeals/{version.appeal_id}/assign"
+    done = post(senior, url, "/review/", reviewer=str(world.users["reviewer"].id))
+    assert done.status_code == 302 and state(app, version.appeal_id) == "in_review"
+    with app.app_context():
+        appeal = db().get_one(Appeal, version.appeal_id)
+        assert appeal.reviewer_id == appeal.first_reviewer_id == world.users["reviewer"].id
+        with pytest.raises(PermissionDenied):
+            review.assign(db(), world.users["reviewer"], appeal, world.users["senior"].id)
+        with pytest.raises(InvalidInput):
+            review.assign(db(), world.users["senior"], appeal, world.users["owner_a"].id)
+        review.assign(db(), world.users["senior"], appeal, world.users["senior"].id)
+        db().commit()
+        assert appeal.reviewer_id == world.users["senior"].id
+    timeline = client_of(app, world, "owner_a").get(f"/appeals/{version.appeal_id}")
+    assert "The appeal was given to another reviewer." in timeline.get_data(as_text=True)

@@ -190,6 +190,9 @@ ROUTES = [
     # Reviewers never see drafts (404); nobody else reaches the review pages (403).
     Route("review.appeal", "GET", lambda w: f"/review/appeals/{w.appeal_a.id}", REVIEW_DRAFT),
     Route("review.claim", "POST", lambda w: f"/review/appeals/{w.appeal_a.id}/claim", REVIEW_DRAFT),
+    Route(
+        "review.assign", "POST", lambda w: f"/review/appeals/{w.appeal_a.id}/assign", REVIEW_DRAFT
+    ),
     Route("review.note", "POST", lambda w: f"/review/appeals/{w.appeal_a.id}/notes", REVIEW_DRAFT),
     Route(
         "review.request_info",
