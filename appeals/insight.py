@@ -123,7 +123,7 @@ def shop_insight(session: Session, actor: Actor, *, now: datetime | None = None)
     return ShopInsight(
         by_state={k: v for k, v in by_state.items() if v},
         win_rate=win_rate,
-        median_days_to_ruling=round(statistics.median(days), 1) if days else None,
+        median_days_to_ruling=round(statistics.median(days), 3) if days else None,
         due_this_week=sorted(due, key=lambda d: d.due_at),
         repeat_complainants=[(str(buyer), int(count)) for buyer, count in repeat],
     )

@@ -158,5 +158,24 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
         with zipfile.ZipFile(tmp_path / name) as bundle:
             assert '"version": 3' in bundle.read("manifest.json").decode()
     assert (tmp_path / "senior.zip").read_bytes() == (tmp_path / "merchant.zip").read_bytes()
-    for context in (merchant_context, reviewer_context, senior_context):
+    # The dashboards chart what happened, in each viewer's language.
+    merchant.goto(live_url + "/dashboard")
+    expect(merchant.locator("svg.chart").first).to_be_visible()
+    merchant.screenshot(path=shots / "8-merchant-dashboard-zh.png", full_page=True)
+    senior.goto(live_url + "/review/dashboard")
+    expect(senior.get_by_test_id("sla")).to_contain_text("%")
+    senior.screenshot(path=shots / "9-platform-dashboard-en.png", full_page=True)
+    senior.goto(live_url + "/review/")
+    senior.screenshot(path=shots / "10-queue-en.png", full_page=True)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    small = phone.new_page()
+    small.goto(live_url + "/login")
+    small.locator("#email").fill("owner@bloom.example")
+    small.locator("#password").fill(DEMO_PASSWORD)
+    small.locator("#password").press("Enter")
+    small.goto(appeal_url)
+    expect(small.get_by_test_id("ruling-2")).to_be_visible()
+    assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    small.screenshot(path=shots / "11-merchant-final-phone-zh.png", full_page=True)
+    for context in (merchant_context, reviewer_context, senior_context, phone):
         context.close()
