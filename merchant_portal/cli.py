@@ -60,7 +60,10 @@ def demo(if_empty: bool) -> None:
         raise click.ClickException(
             "The database already holds shops; demo data goes only into an empty one."
         )
-    users = load_demo(db())
+    from merchant_portal.locker import blob_store
+
+    workdir = Path(current_app.config["DATA_DIR"]) / "quarantine"
+    users = load_demo(db(), store=blob_store(), workdir=workdir)
     db().commit()
     click.echo(f"Demo data loaded. Every demo account uses the password: {DEMO_PASSWORD}")
     for user in users:

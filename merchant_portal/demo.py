@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from appeals.models import (
 )
 from appeals.order_import import fingerprint
 from appeals.permissions import Role
+from evidence.storage import BlobStore
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed for demo users on purpose)
 
@@ -65,8 +68,19 @@ DESCRIPTIONS = {
 RECEIVED_DAYS_AGO = [0.2, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 6.5, 6.8, 7.5, 9]
 
 
-def load_demo(session: Session, fingerprint_key: bytes = b"demo", seed: int = 2026) -> list[User]:
-    """Create the demo shops, users, orders and complaints; returns the users."""
+def load_demo(
+    session: Session,
+    fingerprint_key: bytes = b"demo",
+    seed: int = 2026,
+    *,
+    store: BlobStore | None = None,
+    workdir: Path | None = None,
+) -> list[User]:
+    """Create the demo shops, users, orders and complaints; returns the users.
+
+    With a blob store, each shop also has an appeal submitted with evidence, so that the
+    reviewers' queue, the bundle and the dashboards have something to show.
+    """
     rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not security)
     users: list[User] = []
     for key, (name, locale, zone) in SHOPS.items():
@@ -76,6 +90,8 @@ def load_demo(session: Session, fingerprint_key: bytes = b"demo", seed: int = 20
             users.append(_user(session, f"{local}@{key}.example", role, shop, locale, zone))
         _orders_and_complaints(session, shop, key, rng, fingerprint_key)
         _flag_one(session, shop, users[-2])
+        if store is not None and workdir is not None:
+            _submitted_one(session, shop, users[-2], store, workdir)
     for local, role in (
         ("reviewer", Role.REVIEWER),
         ("senior", Role.SENIOR_REVIEWER),
@@ -123,6 +139,78 @@ def _flag_one(session: Session, shop: Shop, owner: User) -> None:
             rows=[("客服态度恶劣 / The shop was rude",
                    "聊天记录显示客服 10 分钟内回复。The chat shows a reply within minutes.", [])],
         )  # fmt: skip
+
+
+def _chat_picture(lines: list[tuple[bool, str]], size: tuple[int, int]) -> bytes:
+    """A phone chat screenshot: bubbles left and right, with text-like strokes."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, size[0], 70), fill=(18, 140, 126))
+    for index, (mine, text) in enumerate(lines):
+        top = 100 + index * 90
+        left = size[0] - 40 - 12 * len(text) if mine else 30
+        draw.rounded_rectangle((left, top, left + 12 * len(text) + 20, top + 60), 14,
+                               fill=(220, 248, 198) if mine else (240, 240, 240))  # fmt: skip
+        draw.text((left + 10, top + 22), text, fill=(30, 30, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _submitted_one(
+    session: Session, shop: Shop, owner: User, store: BlobStore, workdir: Path
+) -> None:
+    """The shop's most recent complaint, flagged, with two exhibits, submitted for review."""
+    from appeals import locker
+    from appeals.models import EvidenceKind
+
+    recent = session.scalar(
+        select(Complaint)
+        .where(Complaint.shop_id == shop.id, Complaint.flag_category.is_(None))
+        .order_by(Complaint.received_at.desc())
+    )
+    if recent is None:
+        return
+    complaints.flag_complaint(
+        session, owner, recent, MaliciousCategory.EXTORTION,
+        "买家以差评威胁索要全额退款。The buyer demanded a full refund under threat of a review.",
+    )  # fmt: skip
+    chat = _chat_picture(
+        [(False, "Refund everything or I post 1 star"), (True, "The parcel arrived intact"),
+         (False, "Then enjoy your 1-star review")], (720, 480),
+    )  # fmt: skip
+    review = _chat_picture([(False, "1 star: terrible shop, avoid!!")], (720, 240))
+    items = []
+    for name, data, kind, caption in (
+        ("chat.png", chat, EvidenceKind.CHAT_SCREENSHOT, "买家威胁差评 The buyer's threat"),
+        ("review.png", review, EvidenceKind.REVIEW_CAPTURE, "差评截图 The review as posted"),
+    ):
+        items.append(
+            locker.receive_file(
+                session,
+                owner,
+                recent,
+                io.BytesIO(data),
+                filename=name,
+                kind=kind,
+                caption=caption,
+                store=store,
+                workdir=workdir,
+            )
+        )
+    draft = appeal.start_appeal(session, owner, recent.id)
+    appeal.update_draft(
+        session, owner, draft, category=MaliciousCategory.EXTORTION,
+        statement="买家签收后以差评相威胁索要全额退款，随后发布了一星差评。"
+        "After delivery the buyer demanded a full refund under threat, then posted 1 star.",
+        remedies=["void_complaint", "remove_review"],
+        rows=[("商品质量差 / Poor quality", "聊天记录显示买家的目的是退款而非质量问题。"
+               "The chat shows the aim was a refund, not a quality problem.",
+               [items[0].id, items[1].id])],
+    )  # fmt: skip
+    appeal.submit_appeal(session, owner, draft)
 
 
 def _orders_and_complaints(

@@ -83,6 +83,7 @@ def test_worker_killed_mid_upload_leaves_nothing_after_the_sweep(tmp_path: Path)
         script = str(Path(sys.executable).parent / "merchant-portal")
         subprocess.run([script, "init-db"], env=env, check=True, capture_output=True)
         subprocess.run([script, "demo"], env=env, check=True, capture_output=True)
+        before = _evidence_rows(url)  # the demo's own exhibits
         port = free_port()
         server = subprocess.Popen(
             [script, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
@@ -120,20 +121,24 @@ def test_worker_killed_mid_upload_leaves_nothing_after_the_sweep(tmp_path: Path)
         assert "0 orphan blobs removed" in result.stdout
         quarantine = tmp_path / "quarantine"
         assert not quarantine.exists() or list(quarantine.iterdir()) == []
-        count = subprocess.run(
-            [sys.executable, "-c",
-             "import sys; from sqlalchemy import create_engine, text; "
-             "e = create_engine(sys.argv[1]); c = e.connect(); "
-             "print(c.execute(text('SELECT count(*) FROM evidence_item')).scalar())", url],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        assert count.stdout.strip() == "0", "no row for an upload that never finished"
+        assert _evidence_rows(url) == before, "no row for an upload that never finished"
         if url.startswith("sqlite"):
             import sqlite3
             from contextlib import closing
 
             with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as check:
                 assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _evidence_rows(url: str) -> str:
+    """The evidence rows in the database, counted by a separate process."""
+    return subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from sqlalchemy import create_engine, text; "
+         "e = create_engine(sys.argv[1]); c = e.connect(); "
+         "print(c.execute(text('SELECT count(*) FROM evidence_item')).scalar())", url],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
 
 
 def _sign_in(port: int) -> tuple[str, str]:
