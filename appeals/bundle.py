@@ -113,7 +113,7 @@ class PlainWording:
 
 
 @dataclass(frozen=True)
-class _ShopWorker:
+class ShopReader:
     """Reads the shop's own records for its bundle (the dossier), and nothing else."""
 
     shop_id: int
@@ -605,7 +605,7 @@ def _dossier_document(
         with store.open(item.content_key or item.blob_key) as handle:
             chats[item.id] = handle.read(2_000_000).decode("utf-8", errors="replace")
     dossier = build_dossier(
-        session, _ShopWorker(appeal.shop_id), appeal.complaint_id,
+        session, ShopReader(appeal.shop_id), appeal.complaint_id,
         as_of=version.submitted_at, chats=chats,
     )  # fmt: skip
     as_of = dossier.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -72,7 +72,7 @@ def _complaint_page(
     return render_template(
         "merchant/complaint.html",
         complaint=found,
-        dossier=build_dossier(db(), current_user, found.id, chats=_chat_exports(found.id)),
+        dossier=build_dossier(db(), current_user, found.id, chats=chat_exports(found.id)),
         flag_form=flag_form,
         action_form=ActionForm(),
         can_flag=has_permission(current_user, Permission.MERCHANT_COMPLAINT_FLAG),
@@ -80,7 +80,7 @@ def _complaint_page(
     ), status
 
 
-def _chat_exports(complaint_id: int) -> dict[int, str]:
+def chat_exports(complaint_id: int) -> dict[int, str]:
     """The text of the complaint's chat exports, for the dossier's phrase search."""
     texts = {}
     for item in locker.text_items(db(), complaint_id):

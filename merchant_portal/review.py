@@ -75,8 +75,20 @@ def _screen(appeal: Appeal, errors: dict[str, str] | None = None, status: int = 
         action_form=ActionForm(), outcomes=list(Outcome),
         merchant_measures=review.MERCHANT_MEASURES, buyer_measures=review.BUYER_MEASURES,
         build=builds.current_build(db(), version),
+        dossier=_dossier(appeal, version),
         pauses=review.pauses(db(), appeal),
     ), status  # fmt: skip
+
+
+def _dossier(appeal: Appeal, version: Any) -> Any:
+    """The complainant dossier as of the latest submission, from the shop's own records."""
+    from appeals.bundle import ShopReader
+    from appeals.dossier import build_dossier
+    from merchant_portal.merchant import chat_exports
+
+    chats = chat_exports(appeal.complaint_id)
+    return build_dossier(db(), ShopReader(appeal.shop_id), appeal.complaint_id,
+                         as_of=version.submitted_at, chats=chats)  # fmt: skip
 
 
 def _preview(item: EvidenceItem) -> dict[str, Any] | None:
