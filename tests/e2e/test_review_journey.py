@@ -17,6 +17,27 @@ from tests.factories import png_bytes
 pytestmark = pytest.mark.usefixtures("cjk_font")
 
 
+def waybill_pdf() -> bytes:
+    """A two-page courier receipt with text on it."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    for page in (1, 2):
+        canvas.setFont("Helvetica-Bold", 28)
+        canvas.drawString(60, 760, f"WAYBILL SF1234567890 - page {page}")
+        canvas.setFont("Helvetica", 16)
+        for line in range(20):
+            canvas.drawString(
+                60, 700 - line * 28, f"Signed by the buyer on 2026-11-20, item {line}"
+            )
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
 def sign_in(
     browser: Browser, live_url: str, email: str, locale: str
 ) -> tuple[BrowserContext, Page]:
@@ -47,6 +68,8 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
                               ("签收照片.png", (600, 450), "wheat")):  # fmt: skip
         files[name] = tmp_path / name
         files[name].write_bytes(png_bytes(size, color))
+    files["waybill.pdf"] = tmp_path / "waybill.pdf"
+    files["waybill.pdf"].write_bytes(waybill_pdf())
 
     # The merchant (Chinese) gathers evidence for the flagged complaint and submits.
     merchant_context, merchant = sign_in(browser, live_url, "owner@bloom.example", "zh-CN")
@@ -55,12 +78,13 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
     complaint_id = re.search(r"/complaints/(\d+)", merchant.url).group(1)  # type: ignore[union-attr]
     upload(merchant, live_url, complaint_id, files["威胁聊天.png"], "chat_screenshot")
     upload(merchant, live_url, complaint_id, files["差评截图.png"], "review_capture")
+    upload(merchant, live_url, complaint_id, files["waybill.pdf"], "shipping_receipt")
     merchant.goto(f"{live_url}/complaints/{complaint_id}")
     merchant.locator("a[href^='/appeals/']").first.click()
     appeal_url = merchant.url.split("#")[0]
     merchant.locator("#rows-0-exhibits").select_option(
         label=[o for o in merchant.locator("#rows-0-exhibits option").all_inner_texts()
-               if "威胁聊天" in o or "差评截图" in o]
+               if "威胁聊天" in o or "差评截图" in o or "waybill" in o]
     )  # fmt: skip
     merchant.locator("#appeal-form [type=submit]").first.click()
     expect(merchant.locator(".ready-line")).to_be_visible()
@@ -79,6 +103,15 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
     row.get_by_role("button", name="Claim").click()
     expect(reviewer.get_by_test_id("appeal-state")).to_have_text("In review")
     review_url = reviewer.url.split("#")[0]
+    # The receipt's pages are drawn in place (pdf.js), not just offered for download.
+    pdf_box = reviewer.locator(".pdf-pages").first
+    expect(pdf_box).to_have_attribute("data-rendered", "2", timeout=20_000)
+    inked = pdf_box.locator("canvas").first.evaluate(
+        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                  let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
+                  return dark; }"""
+    )
+    assert inked > 200, "the first page shows its text"
     reviewer.screenshot(path=shots / "2-review-screen-en.png", full_page=True)
     reviewer.locator("#question").fill(
         "Please send the courier's delivery photo with the signature."
