@@ -82,6 +82,17 @@ def status_json(appeal: Appeal, build: BundleBuild) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@bp.url_value_preprocessor
+def _allow_whole_bundles(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """A bundle ZIP holds every original: far more than the portal's usual request cap.
+
+    URL preprocessors run before any before_request hook (the CSRF check reads the form),
+    so the larger cap is in place before the body is parsed.
+    """
+    if endpoint == "bundle.verify_upload" and request.method == "POST":
+        request.max_content_length = VERIFY_MAX_BYTES
+
+
 @bp.post("/appeals/<int:appeal_id>/bundle")
 @permission_required(Permission.APPEAL_BUNDLE_DOWNLOAD)
 def start(appeal_id: int) -> ResponseReturnValue:

@@ -505,3 +505,20 @@ def test_large_photos_get_a_page_copy_at_upload_and_pass_straight_into_the_pdf(
         with blob_store().open(screenshot.normalized_key) as handle, Image.open(handle) as copy:
             assert copy.mode == "RGB"
         assert big.page_key in big.blob_keys()
+
+
+def test_the_verify_page_takes_bundles_larger_than_the_usual_request_cap(
+    app: Flask, world: World, archive: bytes
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = len(archive) // 4  # the usual cap, made small
+    client = app.test_client()
+    log_in(client, world.users["reviewer"].email)
+    token = csrf_token(client, "/review/verify")
+    response = client.post(
+        "/review/verify",
+        data={"csrf_token": token, "bundle": (io.BytesIO(archive), "bundle.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200 and 'data-intact="yes"' in response.get_data(as_text=True)
+    other = client.post("/account/preferences", data={"csrf_token": token, "x": "y" * len(archive)})
+    assert other.status_code == 413  # everywhere else the usual cap holds
