@@ -114,13 +114,16 @@ def changes_since(appeal: Appeal) -> dict[str, Any]:
     """What the latest version adds or changes against the one before."""
     versions = appeal.versions
     if len(versions) < 2:
-        return {"new": [], "changed": [], "previous": None}
+        return {"new": [], "changed": [], "rows": [], "previous": None}
     before = {e["label"]: e for e in versions[-2].content["exhibits"]}
     after = {e["label"]: e for e in versions[-1].content["exhibits"]}
+    old_rows, new_rows = versions[-2].content["rows"], versions[-1].content["rows"]
     return {
         "new": [label for label in after if label not in before],
         "changed": [label for label in after
                     if label in before and after[label]["sha256"] != before[label]["sha256"]],
+        "rows": [chr(ord("A") + i) for i, row in enumerate(new_rows)
+                 if i >= len(old_rows) or row != old_rows[i]],
         "previous": versions[-2].number,
     }  # fmt: skip
 

@@ -11,12 +11,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from appeals import builds, review
 from appeals.errors import N_, InvalidInput
 from appeals.lifecycle import allowed_actions
 from appeals.models import (
     Appeal,
+    Complaint,
     EvidenceItem,
     InfoRequest,
     MaliciousCategory,
@@ -48,7 +50,11 @@ def queue() -> ResponseReturnValue:
         category=MaliciousCategory(category) if category in CATEGORY_VALUES else None,
         shop_id=shop_id, clock=clock, mine=args.get("mine") == "1",
     )  # fmt: skip
-    appeals = list(db().scalars(query.limit(200)))
+    loading = (
+        selectinload(Appeal.complaint).selectinload(Complaint.shop),
+        selectinload(Appeal.versions),
+    )
+    appeals = list(db().scalars(query.options(*loading).limit(200)))
     return render_template(
         "review/queue.html", appeals=appeals, workload=review.workload(db()),
         shops=list(db().scalars(select(Shop).order_by(Shop.name))), filters=args,

@@ -161,6 +161,7 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
     # A senior reviewer (not the first) takes the second instance and rules: final.
     senior_context, senior = sign_in(browser, live_url, "senior@platform.example", "en-US")
     senior.goto(review_url)
+    expect(senior.get_by_test_id("new-since")).to_have_text("row C")  # the second appeal's text
     senior.get_by_test_id("claim").click()
     senior.locator("input[name=outcome][value=upheld]").check()
     for key in ("A", "B", "C"):
@@ -210,5 +211,15 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
     expect(small.get_by_test_id("ruling-2")).to_be_visible()
     assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     small.screenshot(path=shots / "11-merchant-final-phone-zh.png", full_page=True)
-    for context in (merchant_context, reviewer_context, senior_context, phone):
+    reviewer_phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    small = reviewer_phone.new_page()
+    small.goto(live_url + "/login")
+    small.locator("#email").fill("senior@platform.example")
+    small.locator("#password").fill(DEMO_PASSWORD)
+    small.locator("#password").press("Enter")
+    small.goto(review_url)
+    expect(small.get_by_test_id("ruling-2")).to_be_visible()
+    assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    small.screenshot(path=shots / "12-review-phone-en.png", full_page=True)
+    for context in (merchant_context, reviewer_context, senior_context, phone, reviewer_phone):
         context.close()

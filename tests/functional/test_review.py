@@ -135,6 +135,7 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
 
     screen = reviewer.get(page).get_data(as_text=True)
     assert "New since version 1" in screen and "D-1" in screen  # the answer's new exhibit
+    assert "row D; exhibits D-1" in screen
     with app.app_context():
         appeal = db().get_one(Appeal, appeal_id)
         assert [v.number for v in appeal.versions] == [1, 2]
