@@ -462,7 +462,7 @@ def _measure(measure: dict[str, Any], kinds: tuple[str, ...]) -> dict[str, Any]:
             amount = Decimal(str(measure.get("amount")))
         except InvalidOperation:
             amount = Decimal(0)
-        if not Decimal("0.01") <= amount <= Decimal(1_000_000):
+        if not amount.is_finite() or not Decimal("0.01") <= amount <= Decimal(1_000_000):
             raise InvalidInput(N_("Give the fine's amount."), field="measures")
         checked["amount"] = str(amount.quantize(Decimal("0.01")))
     return checked

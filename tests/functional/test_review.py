@@ -397,3 +397,71 @@ def test_a_senior_assigns_and_reassigns(app: Flask, world: World, version: Appea
         assert appeal.reviewer_id == world.users["senior"].id
     timeline = client_of(app, world, "owner_a").get(f"/appeals/{version.appeal_id}")
     assert "The appeal was given to another reviewer." in timeline.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("rule", {"outcome": "maybe"}),
+        ("rule", {"outcome": "rejected", "row_A": "reject", "reason_A": "x" * 50_000}),
+        ("rule", {"outcome": "rejected", "m_suspension": "1", "m_suspension_days": "many"}),
+        ("rule", {"outcome": "rejected", "m_fine": "1", "m_fine_amount": "1e999"}),
+        ("rule", {"outcome": "upheld", "insufficient_Z-9": "not an exhibit"}),
+        ("request-info", {"question": "When was it delivered?", "due_at": "not a date"}),
+        ("request-info", {"question": "When was it delivered?", "due_at": "1999-01-01T00:00"}),
+        ("notes", {"body": ""}),
+        ("assign", {"reviewer": "abc"}),
+        ("claim", {}),
+    ],
+)
+def test_bad_review_input_is_refused_clearly_and_changes_nothing(
+    app: Flask, world: World, version: AppealVersion, action: str, data: dict[str, str]
+) -> None:
+    page = f"/review/appeals/{version.appeal_id}"
+    reviewer = client_of(app, world, "reviewer")
+    post(reviewer, f"{page}/claim", page)
+    before = state(app, version.appeal_id)
+    response = post(reviewer, f"{page}/{action}", page, **data)
+    assert response.status_code in (302, 400, 403, 409, 422), response.status_code
+    if response.status_code == 422:
+        assert 'class="error"' in response.get_data(as_text=True)
+    assert state(app, version.appeal_id) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": "upheld"},
+        {
+            "outcome": "upheld",
+            "findings": [{"row": "a", "accepted": True, "reason": "x"}],
+            "rule_applied": "R",
+            "summary": "S",
+        },
+        {
+            "outcome": "upheld",
+            "findings": [],
+            "rule_applied": "Rules 1",
+            "summary": "Long enough.",
+            "buyer_measures": [{"kind": "buyer_restriction", "days": 9999}],
+        },
+        {
+            "outcome": "rejected",
+            "findings": [],
+            "rule_applied": "Rules 1",
+            "summary": "Long enough.",
+            "merchant_measures": [{"kind": "fine", "amount": "NaN"}],
+        },
+    ],
+)
+def test_bad_rulings_by_api_are_problems_not_errors(
+    app: Flask, world: World, version: AppealVersion, body: dict[str, object]
+) -> None:
+    page = f"/review/appeals/{version.appeal_id}"
+    post(client_of(app, world, "reviewer"), f"{page}/claim", page)
+    response = app.test_client().post(
+        f"/api/v1/appeals/{version.appeal_id}/ruling", json=body,
+        headers={"Authorization": f"Bearer {world.tokens['reviewer'][1]}"},
+    )  # fmt: skip
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert state(app, version.appeal_id) == "in_review"
