@@ -74,16 +74,24 @@ def receive_file(
     workdir: Path,
     policy: LockerPolicy | None = None,
 ) -> EvidenceItem:
-    """Take one file into a complaint's locker, or refuse it with a RejectedUpload."""
+    """Take one file into a complaint's locker, or refuse it with a RejectedUpload.
+
+    The file is copied, typed and decoded before the database is touched: on SQLite the
+    first statement of a writing transaction takes the write lock, and decoding a large
+    photo must not keep every other writer waiting. Callers that read before calling
+    end their transaction first (see merchant_portal.locker.upload).
+    """
     policy = policy or LockerPolicy()
-    _check_open(complaint)
-    _check_capacity(session, complaint, policy)
     caption = " ".join(caption.split())
     if len(caption) > 300:
         raise InvalidInput(N_("Longer than %(max)d characters."), field="caption", max=300)
     received = quarantine(stream, workdir, policy.max_file_bytes)
     derived_dir = workdir / f"{received.path.name}.out"
     try:
+        media_type = sniff(received.path)
+        inspection = inspect(received.path, media_type, derived_dir, policy.limits)
+        _check_open(complaint)
+        _check_capacity(session, complaint, policy)
         duplicate = session.scalar(
             select(EvidenceItem).where(
                 EvidenceItem.shop_id == complaint.shop_id, EvidenceItem.sha256 == received.sha256
@@ -97,8 +105,6 @@ def receive_file(
             )
         if _shop_bytes(session, complaint.shop_id) + received.size > policy.shop_quota_bytes:
             raise RejectedUpload("quota", N_("The shop's evidence storage is full."))
-        media_type = sniff(received.path)
-        inspection = inspect(received.path, media_type, derived_dir, policy.limits)
         # Blobs first, then the row that refers to them.
         keys = {name: store.put(path) for name in inspection.derived
                 if (path := inspection.derived_path(name)) is not None}  # fmt: skip

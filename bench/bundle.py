@@ -205,7 +205,7 @@ def ingest(work: Path, files: list[tuple[Path, str, str]]) -> tuple[str, int, fl
             session.commit()
             return item.id
 
-    # One at a time: an upload holds SQLite's write lock while its file is decoded.
+    # One at a time, as one merchant's browser sends them.
     ids = [take(entry) for entry in files]
     ingest_seconds = time.perf_counter() - started
     with sessions() as session:

@@ -114,6 +114,8 @@ def upload(complaint_id: int) -> ResponseReturnValue:
             ), 422
         return _page(complaint, form, [], 422)
     kind = EvidenceKind(form.kind.data)
+    # Only reads so far: end the transaction, so that no lock is held while files decode.
+    db().rollback()
     results = [
         receive(complaint, upload, kind, form.caption.data or "") for upload in form.files.data
     ]

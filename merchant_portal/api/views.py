@@ -222,9 +222,11 @@ def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput(N_("This field is required."), field="file")
+    actor = current_api_user()
+    db().rollback()  # only reads so far: hold no lock while the file decodes
     try:
         item = locker.receive_file(
-            db(), current_api_user(), complaint, upload.stream, filename=upload.filename or "file",
+            db(), actor, complaint, upload.stream, filename=upload.filename or "file",
             kind=form.kind, caption=form.caption, store=blob_store(),
             workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=locker_policy(),
         )  # fmt: skip

@@ -276,3 +276,40 @@ def test_the_budget_bar_shows_from_the_first_upload(app: Flask, world: World) ->
     assert 'data-testid="locker-budget"' in page
     assert "1 image will be downscaled to at most 2000 pixels" in page
     assert "/ 50 MB · 2 pages" in page
+
+
+def test_no_write_lock_is_held_while_an_upload_decodes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another writer gets through at once while a file is in the sandbox."""
+    from sqlalchemy import create_engine, text
+
+    from appeals import locker as domain
+    from appeals import migrate
+    from merchant_portal import create_app
+    from tests.conftest import World, fresh_database, make_config
+
+    with fresh_database(tmp_path) as url:
+        app = create_app(make_config(tmp_path, DATABASE_URL=url))
+        migrate.upgrade(app.config["DATABASE_ENGINE"])
+        with app.app_context():
+            world = World(db(), tmp_path)
+            db().commit()
+            complaint_id = world.complaint_a.id
+        other = create_engine(url, connect_args={"timeout": 0} if url.startswith("sqlite") else {})
+        writes: list[str] = []
+        real = domain.inspect
+
+        def inspect_while_someone_writes(*args, **kwargs):  # type: ignore[no-untyped-def]
+            with other.begin() as connection:  # fails at once if a write lock is held
+                connection.execute(text("UPDATE shop SET name = name"))
+            writes.append("ok")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(domain, "inspect", inspect_while_someone_writes)
+        client = app.test_client()
+        client.environ_base["HTTP_REFERER"] = "https://localhost/"
+        log_in(client, "owner_a@test.example")
+        response = upload(client, complaint_id, [(png_bytes(), "a.png"), (pdf_bytes(1), "b.pdf")])
+        assert response.get_data(as_text=True).count('class="upload-result accepted"') == 2
+        assert writes == ["ok", "ok"]
+        other.dispose()
+        app.config["DATABASE_ENGINE"].dispose()
