@@ -538,29 +538,37 @@ def reappeal(
 
 
 def close_windows(session: Session, actor: Actor, *, now: datetime | None = None) -> dict[str, int]:
-    """The system's moves: unchallenged decisions become final, late drafts expire."""
+    """The system's moves: unchallenged decisions become final, late drafts expire.
+
+    Each move stands alone: one that someone else made first (another server's tick, a
+    merchant appealing at the last second) is skipped, and the rest go on.
+    """
     from appeals.models import Complaint
 
     now = now or utcnow()
-    final = 0
-    for appeal, _ruling in session.execute(
-        select(Appeal, Ruling)
+    decided = session.scalars(
+        select(Appeal)
         .join(Ruling, Ruling.appeal_id == Appeal.id)
         .where(Appeal.state == S.DECIDED, Ruling.instance == 1, Ruling.window_ends_at <= now)
-    ):
-        transition(session, actor, appeal, Action.CLOSE_WINDOW, now=now)
-        notify_shop(session, appeal, "final", {}, now=now)
-        final += 1
-    expired = 0
-    for appeal in session.scalars(
+    ).all()
+    late = session.scalars(
         select(Appeal)
         .join(Complaint, Complaint.id == Appeal.complaint_id)
         .where(Appeal.state == S.DRAFT, Complaint.appeal_deadline <= now)
-    ):
-        transition(session, actor, appeal, Action.EXPIRE, now=now)
-        notify_shop(session, appeal, "expired", {}, now=now)
-        expired += 1
-    return {"final": final, "expired": expired}
+    ).all()
+    done = {"final": 0, "expired": 0}
+    for appeals, action, kind, key in ((decided, Action.CLOSE_WINDOW, "final", "final"),
+                                       (late, Action.EXPIRE, "expired", "expired")):  # fmt: skip
+        for appeal in appeals:
+            try:
+                with session.begin_nested():
+                    transition(session, actor, appeal, action, now=now)
+                    notify_shop(session, appeal, kind, {}, now=now)
+            except Conflict:
+                session.expire(appeal)
+                continue
+            done[key] += 1
+    return done
 
 
 # -------------------------------------------------------------------- notifications

@@ -465,3 +465,44 @@ def test_bad_rulings_by_api_are_problems_not_errors(
     )  # fmt: skip
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert state(app, version.appeal_id) == "in_review"
+
+
+def test_a_window_someone_else_closed_first_is_skipped_and_the_rest_go_on(
+    app: Flask, world: World, version: AppealVersion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from appeals import review
+    from appeals.accounts import SYSTEM
+    from appeals.columns import utcnow
+    from appeals.errors import Conflict
+    from appeals.models import Outcome
+    from merchant_portal.database import db
+    from merchant_portal.locker import blob_store
+
+    with app.app_context():
+        other = submitted_appeal(db(), world.users["owner_b"], world.complaint_b.id, blob_store(),
+                                 Path(app.config["DATA_DIR"]) / "q2")  # fmt: skip
+        reviewer = world.users["reviewer"]
+        for appeal_id in (version.appeal_id, other.appeal_id):
+            appeal = db().get_one(Appeal, appeal_id)
+            review.claim(db(), reviewer, appeal)
+            rows = len(appeal.versions[-1].content["rows"])
+            review.rule(db(), reviewer, appeal, review.RulingInput(
+                outcome=Outcome.REJECTED,
+                findings=[{"row": chr(ord("A") + i), "accepted": False, "reason": "No proof."}
+                          for i in range(rows)],
+                insufficient=[], rule_applied="Rules 1.1", merchant_measures=[],
+                buyer_measures=[], summary="The complaint stands as filed.",
+            ))  # fmt: skip
+        db().commit()
+        real = review.transition
+
+        def raced(session, actor, appeal, action, **kwargs):  # type: ignore[no-untyped-def]
+            if appeal.id == version.appeal_id:
+                raise Conflict("changed by someone else")
+            return real(session, actor, appeal, action, **kwargs)
+
+        monkeypatch.setattr(review, "transition", raced)
+        done = review.close_windows(db(), SYSTEM, now=utcnow() + timedelta(days=8))
+        assert done == {"final": 1, "expired": 0}
+        assert db().get_one(Appeal, other.appeal_id).state.value == "final"
+        assert db().get_one(Appeal, version.appeal_id).state.value == "decided"
