@@ -171,14 +171,7 @@ def update_draft(
         raise InvalidInput(N_("Unknown remedy: %(value)s."), field="remedies", value=unknown[0])
     if len(rows) > MAX_ROWS:
         raise InvalidInput(N_("At most %(max)d rows."), field="rows", max=MAX_ROWS)
-    allowed = set(
-        session.scalars(
-            select(EvidenceItem.id).where(EvidenceItem.complaint_id == appeal.complaint_id)
-        )
-    )
-    for _allegation, _answer, cited in rows:
-        if not set(cited) <= allowed:
-            raise InvalidInput(N_("Cite only evidence from this complaint's locker."), field="rows")
+    check_cited(session, appeal, [i for _allegation, _answer, cited in rows for i in cited], "rows")
     appeal.category = category
     appeal.statement = statement.strip()
     appeal.remedies = [remedy for remedy in REMEDIES if remedy in remedies]
@@ -192,6 +185,30 @@ def update_draft(
         for index, (allegation, answer, cited) in enumerate(rows)
     ]  # fmt: skip
     session.flush()
+
+
+def check_cited(session: Session, appeal: Appeal, evidence_ids: list[int], field: str) -> None:
+    """Refuse citing anything but the appeal's own complaint's evidence."""
+    allowed = set(
+        session.scalars(
+            select(EvidenceItem.id).where(EvidenceItem.complaint_id == appeal.complaint_id)
+        )
+    )
+    if not set(evidence_ids) <= allowed:
+        raise InvalidInput(N_("Cite only evidence from this complaint's locker."), field=field)
+
+
+def freeze_version(
+    session: Session, appeal: Appeal, actor: Actor, *, number: int, late: bool, now: datetime
+) -> AppealVersion:
+    """The appeal as it stands, as an immutable version with its content's SHA-256."""
+    content = frozen_content(session, appeal)
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    return AppealVersion(
+        appeal_id=appeal.id, number=number, content=content,
+        content_sha256=hashlib.sha256(canonical).hexdigest(), late=late,
+        submitted_by_id=getattr(actor, "id", None), submitted_at=now,
+    )  # fmt: skip
 
 
 def cited_items(session: Session, appeal: Appeal) -> list[tuple[str, EvidenceItem]]:
@@ -313,13 +330,9 @@ def submit_appeal(
             N_("The appeal is over the platform's limits: %(over)s."), over=", ".join(over)
         )
     now = now or utcnow()
-    content = frozen_content(session, appeal)
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    version = AppealVersion(
-        appeal_id=appeal.id, number=appeal.submission_count + 1, content=content,
-        content_sha256=hashlib.sha256(canonical).hexdigest(),
-        late=now > appeal.complaint.appeal_deadline, submitted_by_id=getattr(actor, "id", None),
-        submitted_at=now,
+    version = freeze_version(
+        session, appeal, actor, number=appeal.submission_count + 1,
+        late=now > appeal.complaint.appeal_deadline, now=now,
     )  # fmt: skip
 
     review_policy = review_policy or ReviewPolicy()

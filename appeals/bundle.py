@@ -19,7 +19,7 @@ import re
 import shutil
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -833,8 +833,3 @@ def _member_sha256(
     except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError):
         return "unreadable", budget
     return digest.hexdigest(), budget
-
-
-def members(archive: Path) -> Iterator[str]:
-    with zipfile.ZipFile(archive) as bundle:
-        yield from bundle.namelist()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from appeals.columns import utcnow
@@ -136,8 +136,6 @@ def send_outbox(
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    from sqlalchemy import func
-
     return int(
         session.scalar(
             select(func.count())

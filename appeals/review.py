@@ -8,8 +8,6 @@ second; the shop answers and appeals again. State moves go through lifecycle.tra
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from appeals import audit
-from appeals.appeal import frozen_content
+from appeals.appeal import check_cited, freeze_version
 from appeals.columns import utcnow
 from appeals.deadlines import ReviewPolicy
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -30,7 +28,6 @@ from appeals.models import (
     AppealState,
     AppealVersion,
     ClockPause,
-    EvidenceItem,
     InfoRequest,
     MaliciousCategory,
     Notification,
@@ -280,13 +277,7 @@ def _new_version(
     actor: Actor, now: datetime,
 ) -> AppealVersion:  # fmt: skip
     """Append the answer as a rebuttal row citing the new evidence, and freeze a version."""
-    allowed = set(
-        session.scalars(
-            select(EvidenceItem.id).where(EvidenceItem.complaint_id == appeal.complaint_id)
-        )
-    )
-    if not set(evidence_ids) <= allowed:
-        raise InvalidInput(N_("Cite only evidence from this complaint's locker."), field="evidence")
+    check_cited(session, appeal, evidence_ids, "evidence")
     if len(appeal.rows) >= 26:
         raise InvalidInput(N_("This appeal has no room for another answer."), field="answer")
     appeal.rows.append(
@@ -298,13 +289,8 @@ def _new_version(
         )
     )
     session.flush()
-    content = frozen_content(session, appeal)
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    version = AppealVersion(
-        appeal_id=appeal.id, number=appeal.versions[-1].number + 1, content=content,
-        content_sha256=hashlib.sha256(canonical).hexdigest(), late=False,
-        submitted_by_id=getattr(actor, "id", None), submitted_at=now,
-    )  # fmt: skip
+    number = appeal.versions[-1].number + 1
+    version = freeze_version(session, appeal, actor, number=number, late=False, now=now)
     session.add(version)
     appeal.submission_count += 1
     return version

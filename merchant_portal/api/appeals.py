@@ -67,9 +67,8 @@ class AppealOut(BaseModel):
     rulings: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def _clocks(appeal: Appeal) -> dict[str, Any]:
+def _clocks(appeal: Appeal, rulings: list[Ruling]) -> dict[str, Any]:
     request = review.open_request(db(), appeal)
-    rulings = list(db().scalars(select(Ruling).where(Ruling.appeal_id == appeal.id)))
     window = next((r.window_ends_at for r in rulings if r.instance == 1), None)
     open_window = window if window and appeal.state.value == "decided" else None
     return {
@@ -100,6 +99,11 @@ def appeal_out(appeal: Appeal) -> AppealOut:
     session, actor = db(), current_api_user()
     ready = appeals.readiness(session, appeal)
     cost = appeals.budget(session, appeal)
+    rulings = list(
+        session.scalars(
+            select(Ruling).where(Ruling.appeal_id == appeal.id).order_by(Ruling.instance)
+        )
+    )
     return AppealOut(
         id=appeal.id, number=appeal.number, complaint_id=appeal.complaint_id,
         state=appeal.state.value, category=appeal.category.value if appeal.category else None,
@@ -116,11 +120,10 @@ def appeal_out(appeal: Appeal) -> AppealOut:
         versions=[VersionOut(number=v.number, content_sha256=v.content_sha256, late=v.late,
                              submitted_at=v.submitted_at.isoformat(), content=v.content)
                   for v in appeal.versions],
-        clocks=_clocks(appeal),
+        clocks=_clocks(appeal, rulings),
         timeline=[{"at": e.occurred_at.isoformat(), "action": e.action}
                   for e in review.timeline(session, appeal)],
-        rulings=[_ruling_json(r) for r in db().scalars(
-            select(Ruling).where(Ruling.appeal_id == appeal.id).order_by(Ruling.instance))],
+        rulings=[_ruling_json(r) for r in rulings],
     )  # fmt: skip
 
 
