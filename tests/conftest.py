@@ -256,6 +256,24 @@ def world(app: Flask) -> World:
         return built
 
 
+@pytest.fixture
+def version(app: Flask, world: World):  # type: ignore[no-untyped-def]
+    """Shop A's appeal, flagged, with seven exhibits through the real locker, submitted."""
+    from merchant_portal.database import db
+    from merchant_portal.locker import blob_store
+    from tests.bundles import submitted_appeal
+
+    with app.app_context():
+        found = submitted_appeal(
+            db(), world.users["owner_a"], world.complaint_a.id, blob_store(),
+            Path(app.config["DATA_DIR"]) / "quarantine",
+        )  # fmt: skip
+        db().commit()
+        db().refresh(found)
+        db().expunge(found)
+        return found
+
+
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 

@@ -38,10 +38,15 @@ def waybill_pdf() -> bytes:
     return buffer.getvalue()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
 def sign_in(
-    browser: Browser, live_url: str, email: str, locale: str
+    browser: Browser, live_url: str, email: str, locale: str, viewport: dict[str, int] | None = None
 ) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
+    context = browser.new_context(
+        locale=locale, viewport=viewport or {"width": 1366, "height": 900}
+    )
     page = context.new_page()
     page.goto(live_url + "/login")
     page.locator("#email").fill(email)
@@ -201,22 +206,12 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
     senior.screenshot(path=shots / "9-platform-dashboard-en.png", full_page=True)
     senior.goto(live_url + "/review/")
     senior.screenshot(path=shots / "10-queue-en.png", full_page=True)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    small = phone.new_page()
-    small.goto(live_url + "/login")
-    small.locator("#email").fill("owner@bloom.example")
-    small.locator("#password").fill(DEMO_PASSWORD)
-    small.locator("#password").press("Enter")
+    phone, small = sign_in(browser, live_url, "owner@bloom.example", "zh-CN", PHONE)
     small.goto(appeal_url)
     expect(small.get_by_test_id("ruling-2")).to_be_visible()
     assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     small.screenshot(path=shots / "11-merchant-final-phone-zh.png", full_page=True)
-    reviewer_phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-    small = reviewer_phone.new_page()
-    small.goto(live_url + "/login")
-    small.locator("#email").fill("senior@platform.example")
-    small.locator("#password").fill(DEMO_PASSWORD)
-    small.locator("#password").press("Enter")
+    reviewer_phone, small = sign_in(browser, live_url, "senior@platform.example", "en-US", PHONE)
     small.goto(review_url)
     expect(small.get_by_test_id("ruling-2")).to_be_visible()
     assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -27,22 +27,6 @@ FORBIDDEN_KEYS = {"/JS", "/JavaScript", "/OpenAction", "/AA", "/Launch", "/Embed
                   "/Annots"}  # fmt: skip
 
 
-@pytest.fixture
-def version(app: Flask, world: World) -> AppealVersion:
-    with app.app_context():
-        from merchant_portal.database import db
-        from merchant_portal.locker import blob_store
-
-        found = submitted_appeal(
-            db(), world.users["owner_a"], world.complaint_a.id, blob_store(),
-            Path(app.config["DATA_DIR"]) / "quarantine",
-        )  # fmt: skip
-        db().commit()
-        db().refresh(found)
-        db().expunge(found)
-        return found
-
-
 def api(app: Flask, world: World, who: str, path: str):  # type: ignore[no-untyped-def]
     client = app.test_client()
     return client.get(path, headers={"Authorization": f"Bearer {world.tokens[who][1]}"})

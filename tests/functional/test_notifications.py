@@ -8,13 +8,11 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
 from email.policy import default
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from appeals.models import Appeal, AppealVersion, Notification
-from tests.bundles import submitted_appeal
 from tests.conftest import World, csrf_token, log_in
 
 
@@ -42,22 +40,6 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
         yield port, inbox
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def version(app: Flask, world: World) -> AppealVersion:
-    with app.app_context():
-        from merchant_portal.database import db
-        from merchant_portal.locker import blob_store
-
-        found = submitted_appeal(
-            db(), world.users["owner_a"], world.complaint_a.id, blob_store(),
-            Path(app.config["DATA_DIR"]) / "q",
-        )  # fmt: skip
-        db().commit()
-        db().refresh(found)
-        db().expunge(found)
-        return found
 
 
 def test_submission_question_and_reminder_arrive_by_email_once(

@@ -15,22 +15,6 @@ from tests.bundles import submitted_appeal
 from tests.conftest import PASSWORD, World, csrf_token, log_in
 
 
-@pytest.fixture
-def version(app: Flask, world: World) -> AppealVersion:
-    with app.app_context():
-        from merchant_portal.database import db
-        from merchant_portal.locker import blob_store
-
-        found = submitted_appeal(
-            db(), world.users["owner_a"], world.complaint_a.id, blob_store(),
-            Path(app.config["DATA_DIR"]) / "q",
-        )  # fmt: skip
-        db().commit()
-        db().refresh(found)
-        db().expunge(found)
-        return found
-
-
 def client_of(app: Flask, world: World, who: str) -> FlaskClient:
     client = app.test_client()
     log_in(client, world.users[who].email, PASSWORD)
@@ -60,6 +44,24 @@ def ruling_form(rows: int, outcome: str = "partially_upheld", **extra: str) -> d
         form[f"reason_{key}"] = f"Reason for row {key}."
     form.update(extra)
     return form
+
+
+def claim_and_rule(session: object, reviewer: object, appeal: Appeal, outcome: object) -> Ruling:
+    """The reviewer takes the appeal and rules: every row accepted (upheld) or none."""
+    from appeals import review
+    from appeals.models import Outcome
+
+    review.claim(session, reviewer, appeal)  # type: ignore[arg-type]
+    upheld = outcome is Outcome.UPHELD
+    rows = len(appeal.versions[-1].content["rows"])
+    return review.rule(session, reviewer, appeal, review.RulingInput(  # type: ignore[arg-type]
+        outcome=outcome,  # type: ignore[arg-type]
+        findings=[{"row": chr(ord("A") + i), "accepted": upheld,
+                   "reason": "Proven." if upheld else "Not proven."} for i in range(rows)],
+        insufficient=[], rule_applied="Rules 4.2" if upheld else "Rules 1.1", merchant_measures=[],
+        buyer_measures=[{"kind": "void_complaint"}] if upheld else [],
+        summary="The complaint was malicious." if upheld else "The complaint stands as filed.",
+    ))  # fmt: skip
 
 
 def test_queue_claim_ask_answer_rule_reappeal_and_final(
@@ -277,15 +279,7 @@ def test_unchallenged_decisions_become_final_and_late_drafts_expire(
     with app.app_context():
         appeal = db().get_one(Appeal, version.appeal_id)
         reviewer = world.users["reviewer"]
-        review.claim(db(), reviewer, appeal)
-        rows = len(appeal.versions[-1].content["rows"])
-        review.rule(db(), reviewer, appeal, review.RulingInput(
-            outcome=Outcome.UPHELD,
-            findings=[{"row": chr(ord("A") + i), "accepted": True, "reason": "Proven."}
-                      for i in range(rows)],
-            insufficient=[], rule_applied="Rules 4.2", merchant_measures=[],
-            buyer_measures=[{"kind": "void_complaint"}], summary="The complaint was malicious.",
-        ))  # fmt: skip
+        claim_and_rule(db(), reviewer, appeal, Outcome.UPHELD)
         assert review.close_windows(db(), SYSTEM, now=utcnow() + timedelta(days=6)) == {
             "final": 0, "expired": 0}  # fmt: skip
         done = review.close_windows(db(), SYSTEM, now=utcnow() + timedelta(days=8))
@@ -295,22 +289,13 @@ def test_unchallenged_decisions_become_final_and_late_drafts_expire(
 def test_dashboards_chart_outcomes_in_both_languages(
     app: Flask, world: World, version: AppealVersion
 ) -> None:
-    from appeals import review
     from appeals.models import Outcome
     from merchant_portal.database import db
 
     with app.app_context():
         appeal = db().get_one(Appeal, version.appeal_id)
         reviewer = world.users["reviewer"]
-        review.claim(db(), reviewer, appeal)
-        rows = len(appeal.versions[-1].content["rows"])
-        review.rule(db(), reviewer, appeal, review.RulingInput(
-            outcome=Outcome.UPHELD,
-            findings=[{"row": chr(ord("A") + i), "accepted": True, "reason": "Proven."}
-                      for i in range(rows)],
-            insufficient=[], rule_applied="Rules 4.2", merchant_measures=[],
-            buyer_measures=[{"kind": "void_complaint"}], summary="The complaint was malicious.",
-        ))  # fmt: skip
+        claim_and_rule(db(), reviewer, appeal, Outcome.UPHELD)
         db().commit()
     merchant = client_of(app, world, "owner_a")
     page = merchant.get("/dashboard").get_data(as_text=True)
@@ -342,15 +327,7 @@ def test_two_seniors_claiming_at_once_end_with_one_claim(
         session = db()
         appeal = session.get_one(Appeal, version.appeal_id)
         reviewer, owner = world.users["reviewer"], world.users["owner_a"]
-        review.claim(session, reviewer, appeal)
-        rows = len(appeal.versions[-1].content["rows"])
-        review.rule(session, reviewer, appeal, review.RulingInput(
-            outcome=Outcome.REJECTED,
-            findings=[{"row": chr(ord("A") + i), "accepted": False, "reason": "Not proven."}
-                      for i in range(rows)],
-            insufficient=[], rule_applied="Rules 1.1", merchant_measures=[],
-            buyer_measures=[], summary="The complaint stands as filed.",
-        ))  # fmt: skip
+        claim_and_rule(session, reviewer, appeal, Outcome.REJECTED)
         review.reappeal(
             session, owner, appeal, "New courier records show the parcel was signed.", []
         )
@@ -484,15 +461,7 @@ def test_a_window_someone_else_closed_first_is_skipped_and_the_rest_go_on(
         reviewer = world.users["reviewer"]
         for appeal_id in (version.appeal_id, other.appeal_id):
             appeal = db().get_one(Appeal, appeal_id)
-            review.claim(db(), reviewer, appeal)
-            rows = len(appeal.versions[-1].content["rows"])
-            review.rule(db(), reviewer, appeal, review.RulingInput(
-                outcome=Outcome.REJECTED,
-                findings=[{"row": chr(ord("A") + i), "accepted": False, "reason": "No proof."}
-                          for i in range(rows)],
-                insufficient=[], rule_applied="Rules 1.1", merchant_measures=[],
-                buyer_measures=[], summary="The complaint stands as filed.",
-            ))  # fmt: skip
+            claim_and_rule(db(), reviewer, appeal, Outcome.REJECTED)
         db().commit()
         real = review.transition
 
