@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appeals import passwords
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.models import ApiToken, Shop, User
 from appeals.permissions import Actor, Permission, Role, require

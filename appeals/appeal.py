@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appeals import audit
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.complaints import get_complaint
 from appeals.deadlines import ReviewPolicy
 from appeals.errors import N_, Conflict, InvalidInput, NotFound

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.models import AuditEvent
 from appeals.permissions import Actor
 

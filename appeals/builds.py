@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from appeals import audit
 from appeals.appeal import BudgetProfile
 from appeals.bundle import Wording, build
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.db import READ_ONLY
 from appeals.errors import N_, Conflict, NotFound
 from appeals.models import Appeal, AppealVersion, BuildState, BundleBuild

@@ -606,7 +606,7 @@ def _dossier_document(
             chats[item.id] = handle.read(2_000_000).decode("utf-8", errors="replace")
     dossier = build_dossier(
         session, ShopReader(appeal.shop_id), appeal.complaint_id,
-        as_of=version.submitted_at, chats=chats,
+        known_at=version.submitted_at, chats=chats,
     )  # fmt: skip
     as_of = dossier.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     intro = wording.text(

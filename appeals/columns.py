@@ -40,8 +40,3 @@ def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
         values_callable=lambda cls: [member.value for member in cls],
         validate_strings=True,
     )
-
-
-def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)

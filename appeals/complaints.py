@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from appeals import audit
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.deadlines import DeadlinePolicy, DeadlineState
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from appeals.models import (

@@ -1,9 +1,11 @@
 """The complainant dossier: what the shop's own records say about the buyer behind a complaint.
 
-Each signal is a sentence with its numbers. The computation is fixed by its inputs (the
-complaint, the shop's orders and complaints known at `as_of`) and versioned, and the ids it
-read are recorded with a digest, so that a dossier cited as an exhibit can be recomputed
-and checked.
+Each signal is a sentence with its numbers. The history is counted as of the complaint
+(`as_of` is when it was received): orders by when they were placed, complaints by when they
+arrived, whenever they were imported. `known_at` (the submission, for a frozen dossier) only
+leaves out rows that the portal learnt of later. The computation is fixed by these inputs and
+versioned, and the ids it read are recorded with a digest, so that a dossier cited as an
+exhibit can be recomputed and checked.
 """
 
 from __future__ import annotations
@@ -15,16 +17,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from appeals.columns import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_
 from appeals.models import Complaint, Order
 from appeals.permissions import Actor
 
-ALGORITHM = "dossier/1"
+ALGORITHM = "dossier/2"
 WINDOW = timedelta(days=90)
 
 # Phrases that turn a complaint into a threat: bad reviews, exposure, multiple compensation.
@@ -53,6 +54,7 @@ class Dossier:
     complaint_id: int
     buyer_ref: str
     as_of: datetime
+    known_at: datetime | None
     signals: list[Signal]
     inputs: dict[str, list[int]]
     algorithm: str = ALGORITHM
@@ -60,6 +62,7 @@ class Dossier:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["as_of"] = self.as_of.isoformat()
+        data["known_at"] = self.known_at.isoformat() if self.known_at else None
         return data
 
     @property
@@ -73,55 +76,83 @@ def rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a dossier reads: one shop, 90 days up to the complaint, as known then."""
+
+    shop: int
+    as_of: datetime
+    known_at: datetime | None
+
+    @property
+    def since(self) -> datetime:
+        return self.as_of - WINDOW
+
+    def orders(self, *where: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        """Orders of the shop placed by the complaint; one with no time is taken as older."""
+        placed = func.coalesce(Order.ordered_at, Order.paid_at)
+        return [
+            Order.shop_id == self.shop,
+            or_(placed.is_(None), placed <= self.as_of),
+            *self._known(Order),
+            *where,
+        ]
+
+    def complaints(self, *where: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        """Complaints against the shop received by the complaint's own time."""
+        return [
+            Complaint.shop_id == self.shop,
+            Complaint.received_at <= self.as_of,
+            *self._known(Complaint),
+            *where,
+        ]
+
+    def _known(self, model: type[Order] | type[Complaint]) -> list[ColumnElement[bool]]:
+        return [] if self.known_at is None else [model.created_at <= self.known_at]
+
+
 def build_dossier(
     session: Session,
     actor: Actor,
     complaint_id: int,
-    as_of: datetime | None = None,
+    known_at: datetime | None = None,
     chats: dict[int, str] | None = None,
 ) -> Dossier:
-    """Compute the dossier for a complaint of the actor's shop.
+    """Compute the dossier for a complaint of the actor's shop, as of the complaint.
 
-    `chats` maps the ids of the complaint's chat-export evidence to their text.
+    `known_at` leaves out rows recorded after it; `chats` maps the ids of the complaint's
+    chat-export evidence to their text.
     """
     complaint = get_complaint(session, actor, complaint_id)
-    as_of = as_of or utcnow()
-    shop, buyer, since = complaint.shop_id, complaint.buyer_ref, as_of - WINDOW
+    scope = Scope(complaint.shop_id, complaint.received_at, known_at)
+    buyer = complaint.buyer_ref
     orders = list(
         session.scalars(
-            select(Order)
-            .where(Order.shop_id == shop, Order.buyer_ref == buyer, Order.created_at <= as_of)
-            .order_by(Order.id)
+            select(Order).where(*scope.orders(Order.buyer_ref == buyer)).order_by(Order.id)
         )
     )
     complaints = list(
         session.scalars(
             select(Complaint)
-            .where(Complaint.shop_id == shop, Complaint.buyer_ref == buyer)
-            .where(Complaint.received_at <= as_of)
+            .where(*scope.complaints(Complaint.buyer_ref == buyer))
             .order_by(Complaint.id)
         )
     )
-    shop_orders = (
-        session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(Order.shop_id == shop, Order.ordered_at >= since)
-        )
-        or 0
-    )
+    placed = func.coalesce(Order.ordered_at, Order.paid_at)
+    shop_orders = _count(session, Order, scope.orders(placed >= scope.since))
     signals = [
-        _history(session, shop, shop_orders, orders, complaints, since),
-        _refunds(session, shop, shop_orders, orders, since),
+        _history(session, scope, shop_orders, orders, complaints),
+        _refunds(session, scope, shop_orders, orders),
         _after_confirmation(complaint, complaints),
         _delivery_gap(complaint),
-        _shared_fingerprints(session, shop, buyer, orders),
+        _shared_fingerprints(session, scope, buyer, orders),
         _extortion(complaint, tuple((chats or {}).values())),
     ]
     return Dossier(
         complaint_id=complaint.id,
         buyer_ref=buyer,
-        as_of=as_of,
+        as_of=scope.as_of,
+        known_at=known_at,
         signals=[signal for signal in signals if signal is not None],
         inputs={
             "orders": [o.id for o in orders],
@@ -131,28 +162,27 @@ def build_dossier(
     )
 
 
-def _in_window(moment: datetime | None, since: datetime) -> bool:
-    return moment is not None and moment >= since
+def _count(
+    session: Session, model: type[Order] | type[Complaint], where: list[ColumnElement[bool]]
+) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _in_window(moment: datetime | None, since: datetime, until: datetime | None = None) -> bool:
+    return moment is not None and moment >= since and (until is None or moment <= until)
 
 
 def _history(
     session: Session,
-    shop: int,
+    scope: Scope,
     shop_orders: int,
     orders: list[Order],
     complaints: list[Complaint],
-    since: datetime,
 ) -> Signal:
+    since = scope.since
     recent_complaints = [c for c in complaints if c.received_at >= since]
     recent_orders = [o for o in orders if _in_window(o.ordered_at or o.paid_at, since)]
-    shop_complaints = (
-        session.scalar(
-            select(func.count())
-            .select_from(Complaint)
-            .where(Complaint.shop_id == shop, Complaint.received_at >= since)
-        )
-        or 0
-    )
+    shop_complaints = _count(session, Complaint, scope.complaints(Complaint.received_at >= since))
     buyer_rate = rate(len(recent_complaints), max(len(recent_orders), 1))
     shop_rate = rate(shop_complaints, shop_orders)
     ratio = buyer_rate / shop_rate if shop_rate else 0.0
@@ -180,17 +210,13 @@ def _history(
     )
 
 
-def _refunds(
-    session: Session, shop: int, shop_orders: int, orders: list[Order], since: datetime
-) -> Signal:
-    refunded = [o for o in orders if _in_window(o.refunded_at, since)]
-    shop_refunds = (
-        session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .where(and_(Order.shop_id == shop, Order.refunded_at >= since))
-        )
-        or 0
+def _refunds(session: Session, scope: Scope, shop_orders: int, orders: list[Order]) -> Signal:
+    since = scope.since
+    refunded = [o for o in orders if _in_window(o.refunded_at, since, scope.as_of)]
+    shop_refunds = _count(
+        session,
+        Order,
+        scope.orders(Order.refunded_at >= since, Order.refunded_at <= scope.as_of),
     )
     recent = [o for o in orders if _in_window(o.ordered_at or o.paid_at, since)]
     buyer_rate, shop_rate = (
@@ -251,7 +277,7 @@ def _delivery_gap(complaint: Complaint) -> Signal | None:
     )
 
 
-def _shared_fingerprints(session: Session, shop: int, buyer: str, orders: list[Order]) -> Signal:
+def _shared_fingerprints(session: Session, scope: Scope, buyer: str, orders: list[Order]) -> Signal:
     contacts = {o.contact_fingerprint for o in orders if o.contact_fingerprint}
     addresses = {o.address_fingerprint for o in orders if o.address_fingerprint}
     others: dict[str, list[int]] = {}
@@ -263,17 +289,13 @@ def _shared_fingerprints(session: Session, shop: int, buyer: str, orders: list[O
             continue
         rows = session.execute(
             select(Order.buyer_ref, Order.id).where(
-                Order.shop_id == shop, column.in_(values), Order.buyer_ref != buyer
+                *scope.orders(column.in_(values), Order.buyer_ref != buyer)
             )
         )
         for other, order_id in rows:
             others.setdefault(other, []).append(order_id)
     complaints_by_others = (
-        session.scalar(
-            select(func.count())
-            .select_from(Complaint)
-            .where(Complaint.shop_id == shop, Complaint.buyer_ref.in_(sorted(others)))
-        )
+        _count(session, Complaint, scope.complaints(Complaint.buyer_ref.in_(sorted(others))))
         if others
         else 0
     )

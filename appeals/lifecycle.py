@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from appeals import audit
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from appeals.models.appeal import Appeal, AppealState
 from appeals.permissions import Actor, Role

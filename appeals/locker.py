@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from appeals import audit
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.models import (

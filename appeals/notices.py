@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.models import (
     Appeal,
     AppealState,

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appeals import audit
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.complaints import own_shop_id
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.intake import link_orders

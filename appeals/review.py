@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from appeals import audit
 from appeals.appeal import check_cited, freeze_version
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.deadlines import ReviewPolicy
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from appeals.lifecycle import Action, transition

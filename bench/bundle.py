@@ -163,7 +163,7 @@ def ingest(work: Path, files: list[tuple[Path, str, str]]) -> tuple[str, int, fl
     from appeals import accounts, appeal, complaints, locker, migrate
     from appeals.accounts import SYSTEM
     from appeals.appeal import BudgetProfile
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
     from appeals.db import make_engine, make_session_factory
     from appeals.models import ComplaintChannel, ComplaintType, EvidenceKind, MaliciousCategory
     from appeals.permissions import Role

@@ -8,7 +8,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import BinaryIO
 import filetype
 
 from evidence.errors import RejectedUpload
+from evidence.storage import filesystem_now
 from evidence.tables import N_, decode_text
 
 CHUNK = 1024 * 1024
@@ -141,7 +141,7 @@ def sweep_quarantine(folder: Path, min_age_seconds: float = 3600) -> int:
     if not folder.is_dir():
         return 0
     removed = 0
-    cutoff = time.time() - min_age_seconds
+    cutoff = filesystem_now(folder) - min_age_seconds
     for path in folder.iterdir():
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_mtime <= cutoff:

@@ -13,8 +13,10 @@ import io
 import os
 import re
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -102,7 +104,7 @@ class LocalStore:
                 yield path.name
 
     def age_seconds(self, key: str) -> float:
-        return time.time() - self._path(key).stat().st_mtime
+        return filesystem_now(self.root) - self._path(key).stat().st_mtime
 
 
 class MemoryStore:
@@ -191,9 +193,22 @@ class S3Store:
                     yield name
 
     def age_seconds(self, key: str) -> float:
+        """The age on the object store's own clock (its Date against LastModified)."""
         head = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
         modified: float = head["LastModified"].timestamp()
-        return time.time() - modified
+        served = head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        now = parsedate_to_datetime(served).timestamp() if served else time.time()
+        return now - modified
+
+
+def filesystem_now(folder: Path) -> float:
+    """Now, as the file system that stamps `folder`'s files tells it.
+
+    A file's age is read against the clock that wrote its mtime, so that a file server's
+    skew (or a process whose clock was moved) never makes a fresh file look old.
+    """
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".now-") as probe:
+        return os.fstat(probe.fileno()).st_mtime
 
 
 def sweep(store: BlobStore, referenced: set[str], min_age_seconds: float = 3600) -> list[str]:

@@ -75,7 +75,7 @@ def _page(
 
 
 def _can_reappeal(appeal: Appeal, rulings: list[Ruling]) -> bool:
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
 
     first = rulings[0] if rulings else None
     return (

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from appeals import accounts, appeal, complaints
 from appeals.accounts import SYSTEM
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.models import (
     Complaint,
     ComplaintChannel,

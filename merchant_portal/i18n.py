@@ -15,7 +15,7 @@ from flask_babel import (
 from flask_login import current_user
 
 from appeals.accounts import SUPPORTED_LOCALES
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
 from appeals.models import (
     AppealState,

@@ -94,7 +94,7 @@ def _dossier(appeal: Appeal, version: Any) -> Any:
 
     chats = chat_exports(appeal.complaint_id)
     return build_dossier(db(), ShopReader(appeal.shop_id), appeal.complaint_id,
-                         as_of=version.submitted_at, chats=chats)  # fmt: skip
+                         known_at=version.submitted_at, chats=chats)  # fmt: skip
 
 
 def _preview(item: EvidenceItem) -> dict[str, Any] | None:

@@ -8,9 +8,11 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from appeals import accounts, complaints, migrate
 from appeals.accounts import SYSTEM
+from appeals.clock import utcnow
 from appeals.db import make_engine, make_session_factory
 from appeals.models import Shop, User
 from appeals.permissions import Role
@@ -58,6 +61,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     backend = "PostgreSQL" if SERVER_URL else "SQLite"
     redis = "Redis" if os.environ.get("PORTAL_TEST_REDIS_URL") else "in-memory"
     terminalreporter.write_line(f"database profile: {backend}; rate-limit storage: {redis}")
+
+
+class Clock:
+    """The test's hold on time: every clock of this process (the product's `utcnow`, cookie
+    and CSRF stamps) reads the instant it was moved to, and stands still until moved again."""
+
+    def __init__(self, traveller: time_machine.TimeMachineFixture) -> None:
+        self._traveller = traveller
+
+    def move_to(self, moment: datetime) -> datetime:
+        self._traveller.move_to(moment, tick=False)
+        return moment
+
+    def shift(self, delta: timedelta) -> datetime:
+        self._traveller.shift(delta)
+        return utcnow()
+
+
+@pytest.fixture
+def clock(time_machine: time_machine.TimeMachineFixture) -> Clock:
+    """A clock the test sets: `clock.move_to(moment)`, then `clock.shift(delta)`."""
+    return Clock(time_machine)
 
 
 @contextmanager
@@ -220,7 +245,7 @@ class World:
         from datetime import timedelta
         from decimal import Decimal
 
-        from appeals.columns import utcnow
+        from appeals.clock import utcnow
         from appeals.models import ComplaintChannel, ComplaintType
 
         order = complaints.record_order(

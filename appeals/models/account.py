@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.permissions import MERCHANT_ROLES, Role
@@ -21,7 +22,9 @@ class Shop(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
 
     users: Mapped[list[User]] = relationship(back_populates="shop", order_by="User.email")
 
@@ -48,7 +51,9 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     time_zone: Mapped[str] = mapped_column(String(64))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
 
     shop: Mapped[Shop | None] = relationship(back_populates="users")
     tokens: Mapped[list[ApiToken]] = relationship(
@@ -78,7 +83,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.models.complaint import Complaint, MaliciousCategory
@@ -69,7 +70,9 @@ class Appeal(Base):
     # Optimistic locking: every ORM update checks and bumps it, so that two people
     # acting at once end with exactly one result (StaleDataError for the other).
     version_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
 
     complaint: Mapped[Complaint] = relationship()
     rows: Mapped[list[RebuttalRow]] = relationship(

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.models.account import Shop, User
@@ -100,7 +101,9 @@ class Order(Base):
     # Keyed fingerprints of the buyer's phone and address: comparable, never readable.
     contact_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
     address_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
 
     shop: Mapped[Shop] = relationship()
 
@@ -154,7 +157,9 @@ class Complaint(Base):
     flag_rationale: Mapped[str | None] = mapped_column(Text)
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
 
     shop: Mapped[Shop] = relationship()
     flagged_by: Mapped[User | None] = relationship()

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.models.account import User
@@ -88,7 +89,9 @@ class EvidenceItem(Base):
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redacted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
 
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
     redacted_by: Mapped[User | None] = relationship(foreign_keys=[redacted_by_id])

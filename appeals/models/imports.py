@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.models.account import User
@@ -31,7 +32,9 @@ class OrderImport(Base):
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[ImportStatus] = mapped_column(str_enum(ImportStatus, "import_status"))
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     uploaded_by: Mapped[User] = relationship()

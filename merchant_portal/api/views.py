@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
 from appeals import complaints, intake, locker
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
 from appeals.errors import N_, InvalidInput
 from appeals.models import Complaint, ComplaintStatus, ComplaintType, EvidenceItem, EvidenceKind

@@ -190,7 +190,7 @@ def test_a_lost_build_is_queued_again(app: Flask, world: World) -> None:
     from datetime import timedelta
 
     from appeals import builds
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
     from appeals.models import Appeal, BuildState
     from merchant_portal.database import db
     from merchant_portal.locker import blob_store

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from appeals import complaints
 from appeals.accounts import SYSTEM
 from appeals.audit import verify
-from appeals.columns import utcnow
+from appeals.clock import utcnow
 from appeals.models import AuditEvent, Complaint, ComplaintChannel, ComplaintStatus, ComplaintType
 from merchant_portal.database import db
 from tests.conftest import SHOP_B_MARKER, World, log_in, post_form

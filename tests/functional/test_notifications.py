@@ -46,7 +46,7 @@ def test_submission_question_and_reminder_arrive_by_email_once(
     app: Flask, world: World, version: AppealVersion, smtp: tuple[int, Inbox]
 ) -> None:
     from appeals import notices, review
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
     from merchant_portal.database import db
     from merchant_portal.notifications import tick
 

@@ -214,7 +214,7 @@ def test_the_clock_pauses_while_the_merchant_is_asked(
     app: Flask, world: World, version: AppealVersion
 ) -> None:
     from appeals import review
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
     from merchant_portal.database import db
 
     with app.app_context():
@@ -272,7 +272,7 @@ def test_unchallenged_decisions_become_final_and_late_drafts_expire(
 ) -> None:
     from appeals import review
     from appeals.accounts import SYSTEM
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
     from appeals.models import Outcome
     from merchant_portal.database import db
 
@@ -449,7 +449,7 @@ def test_a_window_someone_else_closed_first_is_skipped_and_the_rest_go_on(
 ) -> None:
     from appeals import review
     from appeals.accounts import SYSTEM
-    from appeals.columns import utcnow
+    from appeals.clock import utcnow
     from appeals.errors import Conflict
     from appeals.models import Outcome
     from merchant_portal.database import db

@@ -1,4 +1,7 @@
-"""The dossier's figures on a hand-built history, and their reproducibility."""
+"""The dossier's figures on a hand-built history, as of the complaint, and their reproducibility.
+
+The history is built with the clock at NOW, so that "recorded by" cutoffs mean the same on
+any day the suite runs."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from appeals.accounts import SYSTEM
 from appeals.dossier import build_dossier, find_phrases
 from appeals.models import ComplaintChannel, ComplaintType
 from appeals.permissions import Role
+from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -70,9 +74,10 @@ def build_history(session: Session):  # type: ignore[no-untyped-def]
     return owner, target
 
 
-def test_dossier_figures_on_a_hand_built_history(session: Session) -> None:
+def test_dossier_figures_on_a_hand_built_history(session: Session, clock: Clock) -> None:
+    clock.move_to(NOW)
     owner, target = build_history(session)
-    dossier = build_dossier(session, owner, target.id, as_of=NOW)
+    dossier = build_dossier(session, owner, target.id, known_at=NOW)
     signals = {signal.code: signal for signal in dossier.signals}
 
     history = signals["complaint_history"].params
@@ -94,15 +99,67 @@ def test_dossier_figures_on_a_hand_built_history(session: Session) -> None:
     }  # fmt: skip
 
 
-def test_dossier_is_reproducible_and_records_its_inputs(session: Session) -> None:
+def test_dossier_is_reproducible_and_records_its_inputs(session: Session, clock: Clock) -> None:
+    clock.move_to(NOW)
     owner, target = build_history(session)
-    first = build_dossier(session, owner, target.id, as_of=NOW)
-    second = build_dossier(session, owner, target.id, as_of=NOW)
+    first = build_dossier(session, owner, target.id, known_at=NOW)
+    second = build_dossier(session, owner, target.id, known_at=NOW)
     assert first.digest == second.digest
-    assert first.to_json()["algorithm"] == "dossier/1"
+    assert first.to_json()["algorithm"] == "dossier/2"
+    assert first.to_json()["as_of"] == target.received_at.isoformat(), "as of the complaint"
     assert len(first.inputs["orders"]) == 5 and len(first.inputs["complaints"]) == 3
-    later = build_dossier(session, owner, target.id, as_of=NOW + timedelta(days=60))
+    later = build_dossier(session, owner, target.id, known_at=NOW + timedelta(days=60))
     assert later.digest != first.digest
+
+
+def test_history_imported_long_after_it_happened_counts_as_of_the_complaint(
+    session: Session, clock: Clock
+) -> None:
+    """Last year's orders and complaint, imported a year later, read as they stood then."""
+    clock.move_to(NOW + timedelta(days=365))
+    owner, target = build_history(session)
+    dossier = build_dossier(session, owner, target.id, known_at=NOW + timedelta(days=366))
+    signals = {signal.code: signal for signal in dossier.signals}
+    history = signals["complaint_history"].params
+    assert (history["complaints"], history["orders"], history["shop_rate"]) == (3, 4, "20.0%")
+    assert signals["refund_history"].params["refunds"] == 2
+    assert signals["shared_fingerprints"].params["accounts"] == ["suspect-alt"]
+
+
+def test_rows_recorded_after_the_submission_stay_out_of_its_dossier(
+    session: Session, clock: Clock
+) -> None:
+    clock.move_to(NOW)
+    owner, target = build_history(session)
+    clock.shift(timedelta(days=3))
+    complaints.record_order(
+        session, owner.shop, number="S-LATE", buyer_ref="suspect", items=[],
+        total_amount=Decimal("10"), ordered_at=NOW - timedelta(days=15),
+    )  # fmt: skip
+    frozen = build_dossier(session, owner, target.id, known_at=NOW + timedelta(days=1))
+    today = build_dossier(session, owner, target.id)
+    assert len(frozen.inputs["orders"]) == 5 and len(today.inputs["orders"]) == 6
+    orders = {s.code: s for s in today.signals}["complaint_history"].params["orders"]
+    assert orders == 5, "an order placed before the complaint counts once it is known"
+
+
+def test_orders_and_complaints_after_the_complaint_do_not_count(
+    session: Session, clock: Clock
+) -> None:
+    clock.move_to(NOW)
+    owner, target = build_history(session)
+    complaints.record_order(
+        session, owner.shop, number="S-AFTER", buyer_ref="suspect", items=[],
+        total_amount=Decimal("10"), ordered_at=NOW - timedelta(days=1),
+    )  # fmt: skip
+    complaints.record_complaint(
+        session, owner.shop, external_id="C-AFTER", type=ComplaintType.OTHER,
+        channel=ComplaintChannel.ONLINE, description="x", buyer_ref="suspect",
+        received_at=NOW - timedelta(days=1),
+    )  # fmt: skip
+    dossier = build_dossier(session, owner, target.id)
+    history = {s.code: s for s in dossier.signals}["complaint_history"].params
+    assert (history["complaints"], history["orders"]) == (3, 4)
 
 
 def test_phrase_lists_cover_both_languages() -> None:
