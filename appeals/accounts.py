@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from appeals import passwords
+from appeals import audit, passwords
 from appeals.clock import utcnow
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.models import ApiToken, Shop, User
@@ -72,6 +72,7 @@ def create_shop(session: Session, actor: Actor, name: str) -> Shop:
     shop = Shop(name=name)
     session.add(shop)
     session.flush()
+    audit.record(session, actor, "shop.created", shop, after={"name": name}, shop_id=shop.id)
     return shop
 
 
@@ -106,6 +107,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(session, actor, "user.created", user,
+                 after={"email": email, "role": role.value, "shop": user.shop_id})  # fmt: skip
     return user
 
 
@@ -143,6 +146,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     user.password_hash = passwords.hash_password(new)
     end_sessions(user)
     session.flush()
+    audit.record(session, user, "user.password_changed", user)
 
 
 def reset_password(session: Session, actor: Actor, user: User, new: str) -> None:
@@ -152,6 +156,7 @@ def reset_password(session: Session, actor: Actor, user: User, new: str) -> None
     user.password_hash = passwords.hash_password(new)
     end_sessions(user)
     session.flush()
+    audit.record(session, actor, "user.password_reset", user)
 
 
 def set_disabled(session: Session, actor: Actor, user: User, disabled: bool) -> None:
@@ -163,6 +168,7 @@ def set_disabled(session: Session, actor: Actor, user: User, disabled: bool) -> 
     if disabled:
         end_sessions(user)
     session.flush()
+    audit.record(session, actor, "user.disabled" if disabled else "user.enabled", user)
 
 
 def update_preferences(session: Session, user: User, *, locale: str | None, time_zone: str) -> None:
@@ -171,6 +177,8 @@ def update_preferences(session: Session, user: User, *, locale: str | None, time
     user.locale = check_locale(locale)
     user.time_zone = check_time_zone(time_zone)
     session.flush()
+    audit.record(session, user, "user.preferences_changed", user,
+                 after={"locale": user.locale, "time_zone": user.time_zone})  # fmt: skip
 
 
 def _token_digest(secret: str) -> str:
@@ -187,6 +195,8 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     token = ApiToken(user=user, name=name, token_hash=_token_digest(secret), prefix=secret[:10])
     session.add(token)
     session.flush()
+    audit.record(session, user, "token.created", token, shop_id=user.shop_id,
+                 after={"name": name, "prefix": token.prefix})  # fmt: skip
     return token, secret
 
 
@@ -200,7 +210,9 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
         raise NotFound(N_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-    session.flush()
+        session.flush()
+        audit.record(session, user, "token.revoked", token, after={"prefix": token.prefix},
+                     shop_id=user.shop_id)  # fmt: skip
     return token
 
 

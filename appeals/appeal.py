@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from appeals import audit
 from appeals.clock import utcnow
 from appeals.complaints import get_complaint
-from appeals.deadlines import ReviewPolicy
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.lifecycle import Action, InvalidTransition, check_editable, transition
 from appeals.models import (
@@ -28,6 +27,9 @@ from appeals.models import (
     RebuttalRow,
 )
 from appeals.permissions import Actor, Permission, require
+from appeals.policies import BudgetProfile, ReviewPolicy
+from appeals.rebuttal import MAX_ROWS, row_label
+from appeals.vocabulary import Remedy
 from evidence.pdfimage import LADDER, estimate_bytes
 
 
@@ -68,8 +70,7 @@ def get_appeal(session: Session, actor: Actor, appeal_id: int) -> Appeal:
     return appeal
 
 
-REMEDIES = ("void_complaint", "remove_review", "restore_points", "sanction_buyer")
-MAX_ROWS = 30
+REMEDIES = tuple(Remedy)
 
 # What a reviewer needs to see for each kind of malicious complaint: each entry is met
 # by any one of its kinds among the exhibits the rebuttal cites.
@@ -102,16 +103,6 @@ CHECKLISTS: dict[MaliciousCategory, list[tuple[str, frozenset[EvidenceKind]]]] =
     ],
     MaliciousCategory.OTHER: [("any_evidence", frozenset(EvidenceKind))],
 }
-
-
-@dataclass(frozen=True)
-class BudgetProfile:
-    """What the platform accepts in one appeal bundle."""
-
-    max_bytes: int = 50 * 1024 * 1024
-    max_pages: int = 200
-    max_files: int = 50
-    max_text: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -174,7 +165,7 @@ def update_draft(
     check_cited(session, appeal, [i for _allegation, _answer, cited in rows for i in cited], "rows")
     appeal.category = category
     appeal.statement = statement.strip()
-    appeal.remedies = [remedy for remedy in REMEDIES if remedy in remedies]
+    appeal.remedies = [remedy.value for remedy in REMEDIES if remedy in remedies]
     appeal.rows = [
         RebuttalRow(
             position=index,
@@ -221,7 +212,7 @@ def cited_items(session: Session, appeal: Appeal) -> list[tuple[str, EvidenceIte
     labelled: list[tuple[str, EvidenceItem]] = []
     seen: set[int] = set()
     for row in appeal.rows:
-        letter = chr(ord("A") + row.position)
+        letter = row_label(row.position)
         fresh = [i for i in row.evidence_ids if i in items and i not in seen]
         for number, item_id in enumerate(fresh, start=1):
             labelled.append((f"{letter}-{number}", items[item_id]))
@@ -246,21 +237,18 @@ def readiness(session: Session, appeal: Appeal) -> Readiness:
     return Readiness(checklist, missing)
 
 
-def budget(session: Session, appeal: Appeal, profile: BudgetProfile | None = None) -> Budget:
+def budget(session: Session, appeal: Appeal, profile: BudgetProfile) -> Budget:
     """What the bundle would weigh against the platform's profile, from the first upload on."""
     items = [item for _label, item in cited_items(session, appeal)]
     text = len(appeal.statement) + sum(len(row.allegation) + len(row.answer) for row in appeal.rows)
     return budget_for(items, text, profile)
 
 
-def budget_for(
-    items: list[EvidenceItem], text: int = 0, profile: BudgetProfile | None = None
-) -> Budget:
+def budget_for(items: list[EvidenceItem], text: int, profile: BudgetProfile) -> Budget:
     """The budget of these files in one bundle, after the automatic fit would downscale."""
     pages = sum(
         item.pages or (1 + (item.rows or 0) // 40 if not item.is_image else 1) for item in items
     )
-    profile = profile or BudgetProfile()
     raw = sum(item.size for item in items)
     fitted, scaled, side = raw, 0, 0
     images = [item for item in items if item.is_image and item.width and item.height]
@@ -311,8 +299,8 @@ def submit_appeal(
     actor: Actor,
     appeal: Appeal,
     *,
-    profile: BudgetProfile | None = None,
-    review_policy: ReviewPolicy | None = None,
+    profile: BudgetProfile,
+    review_policy: ReviewPolicy,
     now: datetime | None = None,
 ) -> AppealVersion:
     """Freeze the draft as an immutable version and move the appeal to submitted."""
@@ -334,8 +322,6 @@ def submit_appeal(
         session, appeal, actor, number=appeal.submission_count + 1,
         late=now > appeal.complaint.appeal_deadline, now=now,
     )  # fmt: skip
-
-    review_policy = review_policy or ReviewPolicy()
 
     def freeze(changed: Appeal) -> None:
         changed.submission_count += 1

@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appeals import audit
-from appeals.appeal import BudgetProfile
 from appeals.bundle import Wording, build
 from appeals.clock import utcnow
 from appeals.db import READ_ONLY
 from appeals.errors import N_, Conflict, NotFound
 from appeals.models import Appeal, AppealVersion, BuildState, BundleBuild
 from appeals.permissions import Actor, Permission, Role, require
+from appeals.policies import BudgetProfile
 from evidence.storage import BlobStore
 
 # A queued or running build that has not reported for this long is taken as lost (its
@@ -104,8 +104,9 @@ class BuildSettings:
     store: BlobStore
     key: bytes
     workdir: Path
+    profile: BudgetProfile
+    font: str | None
     wording: Wording | None = None
-    profile: BudgetProfile | None = None
     threads: int = 2
 
 
@@ -145,7 +146,8 @@ def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings)
             version = session.get_one(AppealVersion, version_id)
             built = build(
                 session, version, settings.store, folder, key=settings.key,
-                wording=settings.wording, profile=settings.profile, progress=progress,
+                wording=settings.wording, profile=settings.profile, font=settings.font,
+                progress=progress,
                 threads=settings.threads,
             )  # fmt: skip
         pdf_key = settings.store.put(built.pdf)

@@ -30,12 +30,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appeals.appeal import BudgetProfile
 from appeals.dossier import build_dossier
 from appeals.errors import N_, Conflict
 from appeals.locker import text_items
 from appeals.models import Appeal, AppealVersion, EvidenceItem
 from appeals.permissions import Role
+from appeals.policies import BudgetProfile
+from appeals.rebuttal import row_label
 from evidence import pdfpages
 from evidence.assemble import Assembler
 from evidence.names import sanitize_display_name
@@ -239,13 +240,17 @@ def build(
     *,
     key: bytes,
     wording: Wording | None = None,
-    profile: BudgetProfile | None = None,
+    profile: BudgetProfile,
+    font: str | None,
     progress: Progress | None = None,
     threads: int = 2,
 ) -> Built:
-    """Build the PDF and ZIP of a submitted version into `workdir` (which must be empty)."""
+    """Build the PDF and ZIP of a submitted version into `workdir` (which must be empty).
+
+    `font` is the CJK TrueType font to embed (None: the first one installed).
+    """
     wording = wording or PlainWording()
-    profile = profile or BudgetProfile()
+    pdfpages.use_font(font)
     appeal = session.get_one(Appeal, version.appeal_id)
     exhibits = exhibits_of(session, version)
     steps = len(exhibits) + 3
@@ -537,7 +542,7 @@ def _front_matter(
                 ["#", bi(FIELDS["allegation"]), bi(FIELDS["answer"]), bi(FIELDS["cited"])],
                 [
                     [
-                        chr(ord("A") + i),
+                        row_label(i),
                         row["allegation"],
                         row["answer"],
                         ", ".join(row["exhibits"]) or "—",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from appeals import audit
 from appeals.clock import utcnow
-from appeals.deadlines import DeadlinePolicy, DeadlineState
+from appeals.deadlines import DeadlineState
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from appeals.models import (
     Complaint,
@@ -24,6 +24,7 @@ from appeals.models import (
     Shop,
 )
 from appeals.permissions import Actor, Permission, require
+from appeals.policies import DeadlinePolicy
 
 T = TypeVar("T")
 RATIONALE_MIN, RATIONALE_MAX = 10, 4000
@@ -320,10 +321,9 @@ def record_complaint(
     received_at: datetime,
     order: Order | None = None,
     penalty_points: int = 0,
-    policy: DeadlinePolicy | None = None,
+    policy: DeadlinePolicy,
 ) -> Complaint:
     """Store a complaint as the platform reported it, with its appeal deadline."""
-    policy = policy or DeadlinePolicy()
     complaint = Complaint(
         shop_id=shop.id,
         order_id=order.id if order else None,

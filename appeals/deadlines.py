@@ -1,8 +1,7 @@
-"""Deadline policy and the visible state of a deadline."""
+"""The visible state of a deadline (the windows themselves are in appeals.policies)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,23 +25,3 @@ def deadline_state(deadline: datetime, now: datetime) -> DeadlineState:
     if left <= timedelta(days=5):
         return DeadlineState.UNDER_5_DAYS
     return DeadlineState.AMPLE
-
-
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    """How long a merchant has to appeal a complaint once the platform received it."""
-
-    appeal_window: timedelta = timedelta(days=7)
-
-    def appeal_deadline(self, received_at: datetime) -> datetime:
-        return received_at + self.appeal_window
-
-
-@dataclass(frozen=True)
-class ReviewPolicy:
-    """Reviewers' service levels and the merchant's windows during review."""
-
-    first_review: timedelta = timedelta(days=3)
-    second_review: timedelta = timedelta(days=5)
-    answer_window: timedelta = timedelta(days=3)
-    reappeal_window: timedelta = timedelta(days=7)

@@ -44,6 +44,14 @@ class InvalidInput(DomainError):
     status = 422
 
 
+class RefusedFile(InvalidInput):
+    """An upload intake refused; `reason` is intake's stable code (too_large, too_many_files...)."""
+
+    def __init__(self, reason: str, message: str, **params: Any) -> None:
+        super().__init__(message, field="file", **params)
+        self.reason = reason
+
+
 class Conflict(DomainError):
     """The action clashes with the current state (a duplicate, or a concurrent change)."""
 

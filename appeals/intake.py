@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from appeals import audit
-from appeals.deadlines import DeadlinePolicy
 from appeals.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from appeals.models import Complaint, ComplaintChannel, ComplaintStatus, ComplaintType, Order, Shop
 from appeals.permissions import Actor, Permission, require
+from appeals.policies import DeadlinePolicy
 from evidence.errors import RejectedUpload
 from evidence.tables import read_table
 
@@ -105,8 +105,8 @@ def receive_complaint(
     actor: Actor,
     report: dict[str, Any],
     *,
-    policy: DeadlinePolicy | None = None,
-    time_zone: str = "Asia/Shanghai",
+    policy: DeadlinePolicy,
+    time_zone: str,
 ) -> Received:
     """Store a complaint the platform reports, or return the one stored under its id."""
     require(actor, Permission.PLATFORM_COMPLAINT_RECORD)
@@ -138,7 +138,7 @@ def receive_complaint(
         description=_text(report, "description", 10_000),
         buyer_ref=_text(report, "buyer_ref", 120),
         received_at=received_at,
-        appeal_deadline=(policy or DeadlinePolicy()).appeal_deadline(received_at),
+        appeal_deadline=policy.appeal_deadline(received_at),
         penalty_points=_points(report),
         status=ComplaintStatus.OPEN,
     )

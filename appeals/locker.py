@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -32,22 +31,13 @@ from appeals.models import (
     Provenance,
 )
 from appeals.permissions import Actor, Permission, has_permission, require
+from appeals.policies import LockerPolicy
 from evidence.errors import RejectedUpload
-from evidence.inspect import InspectLimits, inspect
+from evidence.inspect import inspect
 from evidence.intake import discard, quarantine, sniff
 from evidence.names import sanitize_display_name
 from evidence.redact import check_boxes, redact_image
 from evidence.storage import BlobStore
-
-
-@dataclass(frozen=True)
-class LockerPolicy:
-    """How much a shop may upload."""
-
-    max_file_bytes: int = 25 * 1024 * 1024
-    max_files_per_complaint: int = 50
-    shop_quota_bytes: int = 2 * 1024**3
-    limits: InspectLimits = field(default_factory=InspectLimits)
 
 
 def locker_complaint(session: Session, actor: Actor, complaint_id: int) -> Complaint:
@@ -72,7 +62,7 @@ def receive_file(
     caption: str,
     store: BlobStore,
     workdir: Path,
-    policy: LockerPolicy | None = None,
+    policy: LockerPolicy,
 ) -> EvidenceItem:
     """Take one file into a complaint's locker, or refuse it with a RejectedUpload.
 
@@ -81,7 +71,6 @@ def receive_file(
     photo must not keep every other writer waiting. Callers that read before calling
     end their transaction first (see merchant_portal.locker.upload).
     """
-    policy = policy or LockerPolicy()
     caption = " ".join(caption.split())
     if len(caption) > 300:
         raise InvalidInput(N_("Longer than %(max)d characters."), field="caption", max=300)

@@ -20,7 +20,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from appeals import audit
 from appeals.appeal import check_cited, freeze_version
 from appeals.clock import utcnow
-from appeals.deadlines import ReviewPolicy
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from appeals.lifecycle import Action, transition
 from appeals.models import (
@@ -37,12 +36,15 @@ from appeals.models import (
     Ruling,
     User,
 )
-from appeals.permissions import MERCHANT_ROLES, Actor, Permission, Role, require
+from appeals.permissions import MERCHANT_ROLES, Actor, Permission, Role, has_permission, require
+from appeals.policies import ReviewPolicy
+from appeals.rebuttal import row_label, row_labels
+from appeals.vocabulary import BuyerMeasure, MerchantMeasure
 
 S = AppealState
 REVIEWABLE = (S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED, S.SECOND_REVIEW)
-MERCHANT_MEASURES = ("warning", "suspension", "fine", "legal_referral")
-BUYER_MEASURES = ("void_complaint", "remove_review", "buyer_warning", "buyer_restriction")
+MERCHANT_MEASURES = tuple(MerchantMeasure)
+BUYER_MEASURES = tuple(BuyerMeasure)
 
 
 # -------------------------------------------------------------------- reading
@@ -119,7 +121,7 @@ def changes_since(appeal: Appeal) -> dict[str, Any]:
         "new": [label for label in after if label not in before],
         "changed": [label for label in after
                     if label in before and after[label]["sha256"] != before[label]["sha256"]],
-        "rows": [chr(ord("A") + i) for i, row in enumerate(new_rows)
+        "rows": [row_label(i) for i, row in enumerate(new_rows)
                  if i >= len(old_rows) or row != old_rows[i]],
         "previous": versions[-2].number,
     }  # fmt: skip
@@ -136,12 +138,46 @@ def _reviewer(actor: Actor) -> int:
     return int(user_id)
 
 
+def can_reappeal(appeal: Appeal, first: Ruling | None, now: datetime | None = None) -> bool:
+    """Whether the shop may appeal a first ruling once more: decided, and the window open."""
+    return _reappealable(appeal, first) and _window_open(first, now or utcnow())
+
+
+def _reappealable(appeal: Appeal, first: Ruling | None) -> bool:
+    return appeal.state is S.DECIDED and first is not None and first.instance == 1
+
+
+def _window_open(first: Ruling | None, now: datetime) -> bool:
+    return first is not None and first.window_ends_at is not None and now <= first.window_ends_at
+
+
+def can_claim(actor: Actor, appeal: Appeal) -> bool:
+    """Whether the actor may take this appeal now: a free first instance for any reviewer, a
+    free second instance for a senior reviewer who did not rule first."""
+    if not has_permission(actor, Permission.REVIEW_QUEUE_READ) or appeal.reviewer_id is not None:
+        return False
+    if appeal.state is S.SUBMITTED:
+        return True
+    return appeal.state is S.SECOND_REVIEW and _may_rule_second(actor, appeal)
+
+
+def can_assign(actor: Actor) -> bool:
+    """Whether the actor hands appeals to reviewers (senior reviewers do)."""
+    return has_permission(actor, Permission.REVIEW_SECOND_INSTANCE_RULE)
+
+
+def _may_rule_second(actor: Actor, appeal: Appeal) -> bool:
+    return has_permission(actor, Permission.REVIEW_SECOND_INSTANCE_RULE) and (
+        getattr(actor, "id", None) != appeal.first_reviewer_id
+    )
+
+
 def claim(session: Session, actor: Actor, appeal: Appeal, *, now: datetime | None = None) -> None:
     """Take a submitted appeal (first instance) or a second instance (senior reviewers)."""
     user_id = _reviewer(actor)
     now = now or utcnow()
     if appeal.state is S.SECOND_REVIEW:
-        if actor.role is not Role.SENIOR_REVIEWER or user_id == appeal.first_reviewer_id:
+        if not _may_rule_second(actor, appeal):
             raise PermissionDenied(
                 N_("A second instance goes to a senior reviewer who did not rule first.")
             )
@@ -168,7 +204,7 @@ def assign(
 ) -> None:
     """A senior reviewer hands an appeal to a reviewer (or a second instance to a senior)."""
     _reviewer(actor)
-    if actor.role is not Role.SENIOR_REVIEWER:
+    if not can_assign(actor):
         raise PermissionDenied(N_("Only senior reviewers assign appeals."))
     target = session.get(User, reviewer_id)
     if target is None or target.disabled_at is not None or target.role not in (
@@ -230,12 +266,12 @@ def request_info(
     question: str,
     due_at: datetime | None,
     *,
-    policy: ReviewPolicy | None = None,
+    policy: ReviewPolicy,
     now: datetime | None = None,
 ) -> InfoRequest:
     """Ask the merchant; the reviewers' clock stands still until the answer."""
     user_id = _assigned(actor, appeal)
-    policy, now = policy or ReviewPolicy(), now or utcnow()
+    now = now or utcnow()
     question = question.strip()
     if not 10 <= len(question) <= 4000:
         raise InvalidInput(N_("Ask in 10 to %(max)d characters."), field="question", max=4000)
@@ -358,12 +394,12 @@ def rule(
     appeal: Appeal,
     ruling: RulingInput,
     *,
-    policy: ReviewPolicy | None = None,
+    policy: ReviewPolicy,
     now: datetime | None = None,
 ) -> Ruling:
     """Decide, with a reason for every rebuttal row; a second instance's ruling is final."""
     user_id = _assigned(actor, appeal)
-    policy, now = policy or ReviewPolicy(), now or utcnow()
+    now = now or utcnow()
     instance = 2 if appeal.state is S.SECOND_REVIEW else 1
     version = appeal.versions[-1]
     checked = _check_ruling(version, ruling)
@@ -387,7 +423,7 @@ def rule(
 
 
 def _check_ruling(version: AppealVersion, ruling: RulingInput) -> dict[str, list[dict[str, Any]]]:
-    rows = [chr(ord("A") + i) for i in range(len(version.content["rows"]))]
+    rows = row_labels(len(version.content["rows"]))
     given = {f.get("row"): f for f in ruling.findings}
     findings = []
     for row in rows:
@@ -489,16 +525,16 @@ def reappeal(
     statement: str,
     evidence_ids: list[int],
     *,
-    policy: ReviewPolicy | None = None,
+    policy: ReviewPolicy,
     now: datetime | None = None,
 ) -> AppealVersion:
     """Appeal once more, with new information, while the window is open."""
     _shop_actor(actor, appeal)
-    policy, now = policy or ReviewPolicy(), now or utcnow()
+    now = now or utcnow()
     first = current_ruling(session, appeal)
-    if appeal.state is not S.DECIDED or first is None or first.instance != 1:
+    if not _reappealable(appeal, first):
         raise Conflict(N_("This appeal cannot be appealed again."))
-    if first.window_ends_at is None or now > first.window_ends_at:
+    if not _window_open(first, now):
         raise Conflict(N_("The window for a second appeal has closed."))
     statement = statement.strip()
     if not 20 <= len(statement) <= 4000:

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from appeals import migrate, passwords
 from appeals.db import make_engine, make_session_factory
+from appeals.policies import DEFAULT_POLICIES
 from merchant_portal import create_app
 from merchant_portal.demo import DEMO_PASSWORD, load_demo
 
@@ -58,7 +59,7 @@ def main() -> None:
         engine = make_engine(url)
         migrate.upgrade(engine)
         with make_session_factory(engine)() as session:
-            load_demo(session)
+            load_demo(session, DEFAULT_POLICIES)
             session.commit()
         engine.dispose()
         app = create_app(

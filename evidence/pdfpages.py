@@ -8,7 +8,6 @@ Asian font pack. The font is loaded once per process.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +50,9 @@ class FontMissing(RuntimeError):
 
 
 @functools.cache
-def font() -> str:
-    """Register the embedded CJK font once; its name for styles."""
-    configured = os.environ.get("PORTAL_BUNDLE_FONT")
-    candidates = (configured,) if configured else FONT_CANDIDATES
+def use_font(path: str | None) -> str:
+    """Register the CJK font embedded in bundle pages: `path`, or the first one installed."""
+    candidates = (path,) if path else FONT_CANDIDATES
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             pdfmetrics.registerFont(TTFont(FONT_NAME, candidate, subfontIndex=0))
@@ -64,6 +62,13 @@ def font() -> str:
         f"No CJK TrueType font found (tried {tried}); install fonts-wqy-microhei "
         "or set PORTAL_BUNDLE_FONT."
     )
+
+
+def font() -> str:
+    """The registered CJK font's name for styles (the first installed one if none was set)."""
+    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        use_font(None)
+    return FONT_NAME
 
 
 @dataclass(frozen=True)

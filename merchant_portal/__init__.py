@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_extensions(app: Flask) -> None:
-    from merchant_portal import auth, database, i18n, security, throttle
+    from merchant_portal import access, auth, database, i18n, security, throttle
     from merchant_portal.extensions import babel, csrf, login_manager
 
     database.init_app(app)
@@ -41,6 +41,7 @@ def _register_extensions(app: Flask) -> None:
     auth.init_login(login_manager)
     security.init_app(app)
     i18n.init_app(app)
+    access.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

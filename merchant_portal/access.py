@@ -7,10 +7,11 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, url_for
+from flask import Flask, abort, url_for
 from flask_login import current_user, login_required
 
-from appeals.permissions import Permission, has_permission
+from appeals.permissions import Actor, Permission, has_permission
+from appeals.review import can_assign, can_claim
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,3 +61,13 @@ def home_url() -> str:
     if has_permission(current_user, Permission.ADMIN_USER_MANAGE):
         return url_for("admin.index")
     return url_for("auth.account")
+
+
+def can(actor: Actor | None, permission: str) -> bool:
+    """For templates: whether the actor holds a permission, named as in appeals.permissions."""
+    return has_permission(actor, Permission(permission))
+
+
+def init_app(app: Flask) -> None:
+    """Templates ask the domain's predicates, never role names."""
+    app.jinja_env.globals.update(can=can, can_claim=can_claim, can_assign=can_assign)

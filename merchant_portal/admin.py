@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
@@ -14,6 +14,7 @@ from appeals.errors import DomainError
 from appeals.models import Shop, User
 from appeals.permissions import Permission, Role
 from merchant_portal.access import permission_required
+from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import (
     ActionForm,
@@ -167,7 +168,7 @@ def new_complaint() -> ResponseReturnValue:
                 db(),
                 current_user,
                 report,
-                policy=current_app.config["DEADLINE_POLICY"],
+                policy=policies().deadlines,
                 time_zone=current_user.time_zone,
             )
         except DomainError as error:

@@ -14,8 +14,8 @@ from appeals.errors import DomainError
 from appeals.lifecycle import Action, allowed_actions
 from appeals.models import Appeal, AppealState, EvidenceItem, MaliciousCategory, Ruling
 from appeals.permissions import Permission
-from merchant_portal import jobs
 from merchant_portal.access import permission_required
+from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, AppealForm, WithdrawForm
 
@@ -64,24 +64,14 @@ def _page(
     return render_template(
         "merchant/appeal.html", appeal=appeal, form=form or _form(appeal),
         readiness=appeals.readiness(db(), appeal),
-        budget=appeals.budget(db(), appeal, jobs.budget_profile()),
+        budget=appeals.budget(db(), appeal, policies().budget),
         exhibits=appeals.cited_items(db(), appeal), action_form=ActionForm(), build=build,
         actions=[a.value for a in allowed_actions(appeal, current_user)],
         open_request=review.open_request(db(), appeal), rulings=rulings,
         events=review.timeline(db(), appeal), uncited=_uncited(appeal) if appeal.versions else [],
         pauses=review.pauses(db(), appeal), errors=errors or {}, answer=request.form,
-        can_reappeal=_can_reappeal(appeal, rulings),
+        can_reappeal=review.can_reappeal(appeal, rulings[-1] if rulings else None),
     ), status  # fmt: skip
-
-
-def _can_reappeal(appeal: Appeal, rulings: list[Ruling]) -> bool:
-    from appeals.clock import utcnow
-
-    first = rulings[0] if rulings else None
-    return (
-        appeal.state is AppealState.DECIDED and len(rulings) == 1 and first is not None
-        and first.window_ends_at is not None and utcnow() <= first.window_ends_at
-    )  # fmt: skip
 
 
 @bp.post("/complaints/<int:complaint_id>/appeal")
@@ -143,8 +133,8 @@ def submit(appeal_id: int) -> ResponseReturnValue:
                 db(),
                 current_user,
                 appeal,
-                profile=jobs.budget_profile(),
-                review_policy=jobs.review_policy(),
+                profile=policies().budget,
+                review_policy=policies().review,
             )
         except DomainError as error:
             flash(gettext(error.message, **error.params), "error")
@@ -213,7 +203,7 @@ def reappeal(appeal_id: int) -> ResponseReturnValue:
         return _page(appeal, status=400)
     try:
         review.reappeal(db(), current_user, appeal, request.form.get("statement", ""),
-                        _cited_ids(), policy=jobs.review_policy())  # fmt: skip
+                        _cited_ids(), policy=policies().review)  # fmt: skip
     except DomainError as error:
         db().rollback()
         appeal = appeals.get_appeal(db(), current_user, appeal_id)

@@ -23,6 +23,7 @@ from evidence.errors import RejectedUpload
 from evidence.intake import sweep_quarantine
 from evidence.storage import sweep
 from evidence.tables import Table, read_table
+from merchant_portal.config import policies
 from merchant_portal.database import db
 
 
@@ -63,7 +64,7 @@ def demo(if_empty: bool) -> None:
     from merchant_portal.locker import blob_store
 
     workdir = Path(current_app.config["DATA_DIR"]) / "quarantine"
-    users = load_demo(db(), store=blob_store(), workdir=workdir)
+    users = load_demo(db(), policies(), store=blob_store(), workdir=workdir)
     db().commit()
     click.echo(f"Demo data loaded. Every demo account uses the password: {DEMO_PASSWORD}")
     for user in users:
@@ -171,16 +172,15 @@ def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
     shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name)
     plan = order_import.plan_import(
         _read(path),
-        time_zone=time_zone or current_app.config["DEFAULT_TIME_ZONE"],
+        time_zone=time_zone or policies().time_zone,
         fingerprint_key=current_app.config["FINGERPRINT_KEY"],
     )
     if plan.missing_required:
         raise click.ClickException("no column for: " + ", ".join(plan.missing_required))
-    result = order_import.apply_plan(db(), shop, plan)
-    linked = intake.link_orders(db(), shop.id)
-    db().commit()
     for error in plan.errors:
         click.echo(f"row {error.row}, column {error.column}: {error.message % error.params}")
+    result, linked = order_import.import_for_shop(db(), SYSTEM, shop, plan, filename=path.name)
+    db().commit()
     click.echo(
         f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
         f"{result.failed} rows refused, {linked} complaints linked to their order."
@@ -201,8 +201,8 @@ def import_complaints(path: Path) -> None:
         db(),
         SYSTEM,
         records,
-        policy=current_app.config["DEADLINE_POLICY"],
-        time_zone=current_app.config["DEFAULT_TIME_ZONE"],
+        policy=policies().deadlines,
+        time_zone=policies().time_zone,
     )
     db().commit()
     for number, message in result.errors:
@@ -260,7 +260,7 @@ def build_bundle(appeal_id: int, out: Path) -> None:
     try:
         built = build(
             db(), version, settings.store, folder, key=settings.key, wording=settings.wording,
-            profile=settings.profile, threads=settings.threads,
+            profile=settings.profile, font=settings.font, threads=settings.threads,
         )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         stem = f"{appeal.number}-v{version.number}-bundle"

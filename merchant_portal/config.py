@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
-from appeals.deadlines import DeadlinePolicy
+from appeals.policies import POLICY_DEFAULTS, Policies
 
 DEFAULTS: dict[str, Any] = {
     # Storage. DATABASE_URL unset: a SQLite file in DATA_DIR (the instance folder by default).
@@ -37,33 +37,19 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_PROFILE": "default",
     "LOGIN_RATE_LIMIT": "10 per 5 minutes",
     "RATE_LIMIT_PREFIX": "appeal-desk",
-    "DEFAULT_TIME_ZONE": "Asia/Shanghai",
     "BABEL_DEFAULT_LOCALE": "en",
     "PAGE_SIZE": 25,
-    # Complaints: how long a merchant has to appeal once the platform received one.
-    "APPEAL_WINDOW_DAYS": 7,
-    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
-    # Evidence: per-file cap; blobs in DATA_DIR/blobs unless an S3 bucket is configured.
-    "EVIDENCE_MAX_BYTES": 25 * 1024 * 1024,
-    "EVIDENCE_MAX_FILES": 50,
-    "EVIDENCE_SHOP_QUOTA_BYTES": 2 * 1024**3,
+    # The rules (deadlines, service levels, windows, budgets, limits): appeals.policies.
+    **POLICY_DEFAULTS,
+    # Evidence blobs: in DATA_DIR/blobs unless an S3 bucket is configured.
     "S3_BUCKET": None,
     "S3_ENDPOINT_URL": None,
     "PREFERRED_URL_SCHEME": "https",
-    # Bundles: the platform's limits for one appeal, and how builds run (see jobs.py).
-    "BUNDLE_MAX_MB": 50,
-    "BUNDLE_MAX_PAGES": 300,
-    "BUNDLE_MAX_FILES": 50,
-    "BUNDLE_MAX_TEXT": 20_000,
+    # Bundles: how builds run (see jobs.py).
     "BUNDLE_QUEUE": None,
     "BUNDLE_QUEUE_NAME": "appeal-desk-bundles",
     "BUNDLE_THREADS": 2,
     "BUNDLE_SIGNING_KEY": None,
-    # Review: reviewers' service levels, the merchant's answer and second-appeal windows.
-    "REVIEW_FIRST_DAYS": 3,
-    "REVIEW_SECOND_DAYS": 5,
-    "REVIEW_ANSWER_DAYS": 3,
-    "REAPPEAL_WINDOW_DAYS": 7,
     # Email notifications (sent from the outbox by `send-notifications` or the worker).
     "PUBLIC_URL": None,  # links in emails, e.g. https://appeals.example.com/
     "SMTP_HOST": None,
@@ -90,7 +76,14 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     # Keys buyer phone and address fingerprints; derived so there is one secret to keep.
     secret = str(app.config["SECRET_KEY"]).encode()
     app.config["FINGERPRINT_KEY"] = hashlib.sha256(b"appeal-desk fingerprints:" + secret).digest()
-    app.config["DEADLINE_POLICY"] = DeadlinePolicy(timedelta(days=app.config["APPEAL_WINDOW_DAYS"]))
+    # Built once: every door of this app applies the same rules.
+    app.config["POLICIES"] = Policies.from_settings(app.config)
+
+
+def policies(app: Flask | None = None) -> Policies:
+    """The configured rules of this app (built once, at start-up)."""
+    found: Policies = (app or current_app).config["POLICIES"]
+    return found
 
 
 def _local_secret_key(data_dir: Path) -> str:

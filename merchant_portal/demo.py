@@ -24,6 +24,7 @@ from appeals.models import (
 )
 from appeals.order_import import fingerprint
 from appeals.permissions import Role
+from appeals.policies import Policies
 from evidence.storage import BlobStore
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed for demo users on purpose)
@@ -70,6 +71,7 @@ RECEIVED_DAYS_AGO = [0.2, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 6.5, 6.8, 7.5, 9]
 
 def load_demo(
     session: Session,
+    policies: Policies,
     fingerprint_key: bytes = b"demo",
     seed: int = 2026,
     *,
@@ -88,10 +90,10 @@ def load_demo(
         for role in (Role.MERCHANT_OWNER, Role.MERCHANT_STAFF):
             local = "owner" if role is Role.MERCHANT_OWNER else "staff"
             users.append(_user(session, f"{local}@{key}.example", role, shop, locale, zone))
-        _orders_and_complaints(session, shop, key, rng, fingerprint_key)
+        _orders_and_complaints(session, shop, key, rng, fingerprint_key, policies)
         _flag_one(session, shop, users[-2])
         if store is not None and workdir is not None:
-            _submitted_one(session, shop, users[-2], store, workdir)
+            _submitted_one(session, shop, users[-2], store, workdir, policies)
     for local, role in (
         ("reviewer", Role.REVIEWER),
         ("senior", Role.SENIOR_REVIEWER),
@@ -160,7 +162,7 @@ def _chat_picture(lines: list[tuple[bool, str]], size: tuple[int, int]) -> bytes
 
 
 def _submitted_one(
-    session: Session, shop: Shop, owner: User, store: BlobStore, workdir: Path
+    session: Session, shop: Shop, owner: User, store: BlobStore, workdir: Path, policies: Policies
 ) -> None:
     """The shop's most recent complaint, flagged, with two exhibits, submitted for review."""
     from appeals import locker
@@ -198,6 +200,7 @@ def _submitted_one(
                 caption=caption,
                 store=store,
                 workdir=workdir,
+                policy=policies.locker,
             )
         )
     draft = appeal.start_appeal(session, owner, recent.id)
@@ -210,11 +213,18 @@ def _submitted_one(
                "The chat shows the aim was a refund, not a quality problem.",
                [items[0].id, items[1].id])],
     )  # fmt: skip
-    appeal.submit_appeal(session, owner, draft)
+    appeal.submit_appeal(
+        session, owner, draft, profile=policies.budget, review_policy=policies.review
+    )
 
 
 def _orders_and_complaints(
-    session: Session, shop: Shop, key: str, rng: random.Random, fingerprint_key: bytes
+    session: Session,
+    shop: Shop,
+    key: str,
+    rng: random.Random,
+    fingerprint_key: bytes,
+    policies: Policies,
 ) -> None:
     now = utcnow()
     orders = []
@@ -265,4 +275,5 @@ def _orders_and_complaints(
             received_at=now - timedelta(days=days_ago),
             order=order,
             penalty_points=rng.choice([2, 4, 6, 12]),
+            policy=policies.deadlines,
         )

@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 from appeals import accounts, passwords
 from appeals.errors import InvalidInput
 from appeals.permissions import Role
+from appeals.rebuttal import MAX_ROWS
 from merchant_portal.i18n import (
     CHANNEL_LABELS,
     COMPLAINT_TYPE_LABELS,
@@ -253,7 +254,7 @@ class AppealForm(FlaskForm):
         description=_l("What happened, in order, with dates. A reviewer reads this first."),
     )  # fmt: skip
     remedies = SelectMultipleField(_l("What you ask the platform to do"), validators=[Optional()])
-    rows = FieldList(FormField(RebuttalRowForm), min_entries=1, max_entries=30)
+    rows = FieldList(FormField(RebuttalRowForm), min_entries=1, max_entries=MAX_ROWS)
     submit = SubmitField(_l("Save draft"))
 
     def __init__(self, exhibits: list[tuple[int, str]], *args: object, **kwargs: object) -> None:

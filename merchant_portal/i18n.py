@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, request, session
 from flask_babel import (
     format_datetime,
     format_timedelta,
@@ -28,6 +31,9 @@ from appeals.models import (
     Provenance,
 )
 from appeals.permissions import Role
+from appeals.rebuttal import row_label
+from appeals.vocabulary import BuyerMeasure, MerchantMeasure, Remedy
+from merchant_portal.config import policies
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 SESSION_LOCALE = "locale"
@@ -84,10 +90,10 @@ PROVENANCE_LABELS = {
     Provenance.MERCHANT_UPLOADED: lazy_gettext("Uploaded by the shop"),
 }
 REMEDY_LABELS = {
-    "void_complaint": lazy_gettext("Void the complaint"),
-    "remove_review": lazy_gettext("Remove the review"),
-    "restore_points": lazy_gettext("Restore the rating and penalty points"),
-    "sanction_buyer": lazy_gettext("Sanction the buyer"),
+    Remedy.VOID_COMPLAINT: lazy_gettext("Void the complaint"),
+    Remedy.REMOVE_REVIEW: lazy_gettext("Remove the review"),
+    Remedy.RESTORE_POINTS: lazy_gettext("Restore the rating and penalty points"),
+    Remedy.SANCTION_BUYER: lazy_gettext("Sanction the buyer"),
 }
 APPEAL_STATE_LABELS = {
     AppealState.DRAFT: lazy_gettext("Draft"),
@@ -119,16 +125,20 @@ OUTCOME_LABELS = {
     Outcome.PARTIALLY_UPHELD: lazy_gettext("Partially upheld"),
     Outcome.REJECTED: lazy_gettext("Rejected"),
 }
-MEASURE_LABELS = {
-    "warning": lazy_gettext("Warning"),
-    "suspension": lazy_gettext("Suspension"),
-    "fine": lazy_gettext("Fine"),
-    "legal_referral": lazy_gettext("Referral for legal action"),
-    "void_complaint": lazy_gettext("Complaint voided"),
-    "remove_review": lazy_gettext("Review removed"),
-    "buyer_warning": lazy_gettext("Warning to the buyer"),
-    "buyer_restriction": lazy_gettext("Buyer account restricted"),
+MERCHANT_MEASURE_LABELS = {
+    MerchantMeasure.WARNING: lazy_gettext("Warning"),
+    MerchantMeasure.SUSPENSION: lazy_gettext("Suspension"),
+    MerchantMeasure.FINE: lazy_gettext("Fine"),
+    MerchantMeasure.LEGAL_REFERRAL: lazy_gettext("Referral for legal action"),
 }
+BUYER_MEASURE_LABELS = {
+    BuyerMeasure.VOID_COMPLAINT: lazy_gettext("Complaint voided"),
+    BuyerMeasure.REMOVE_REVIEW: lazy_gettext("Review removed"),
+    BuyerMeasure.BUYER_WARNING: lazy_gettext("Warning to the buyer"),
+    BuyerMeasure.BUYER_RESTRICTION: lazy_gettext("Buyer account restricted"),
+}
+# A measure kind names one measure on either side: the two tables never share a value.
+MEASURE_LABELS = {**MERCHANT_MEASURE_LABELS, **BUYER_MEASURE_LABELS}
 NOTIFICATION_LABELS = {
     "submitted": lazy_gettext("Appeal %(number)s was received by the platform."),
     "info_requested": lazy_gettext("The reviewer of %(number)s asks for more information."),
@@ -189,7 +199,7 @@ def select_timezone() -> str:
     """The user's time zone, or the platform default for visitors."""
     if current_user.is_authenticated:
         return str(current_user.time_zone)
-    return str(current_app.config["DEFAULT_TIME_ZONE"])
+    return policies().time_zone
 
 
 def when(value: datetime | None, now: datetime | None = None) -> str:
@@ -206,22 +216,32 @@ def deadline(value: datetime) -> DeadlineState:
     return deadline_state(value, utcnow())
 
 
+# Every vocabulary the portal shows, with its labels: a test holds each complete and
+# translated. Tables are kept apart because values repeat across vocabularies ("other").
+VOCABULARY: list[tuple[type[StrEnum], Mapping[Any, Any]]] = [
+    (Role, ROLE_LABELS),
+    (ComplaintType, COMPLAINT_TYPE_LABELS),
+    (ComplaintChannel, CHANNEL_LABELS),
+    (DeadlineState, DEADLINE_LABELS),
+    (ComplaintStatus, STATUS_LABELS),
+    (MaliciousCategory, MALICIOUS_LABELS),
+    (EvidenceKind, EVIDENCE_KIND_LABELS),
+    (Provenance, PROVENANCE_LABELS),
+    (AppealState, APPEAL_STATE_LABELS),
+    (Outcome, OUTCOME_LABELS),
+    (Remedy, REMEDY_LABELS),
+    (MerchantMeasure, MERCHANT_MEASURE_LABELS),
+    (BuyerMeasure, BUYER_MEASURE_LABELS),
+]
+
+
 def label(value: object) -> str:
-    """The translated label of a role, complaint type, channel or deadline state."""
-    for table in (
-        ROLE_LABELS,
-        COMPLAINT_TYPE_LABELS,
-        CHANNEL_LABELS,
-        DEADLINE_LABELS,
-        STATUS_LABELS,
-        MALICIOUS_LABELS,
-        EVIDENCE_KIND_LABELS,
-        PROVENANCE_LABELS,
-        APPEAL_STATE_LABELS,
-        OUTCOME_LABELS,
-    ):
+    """The translated label of a value of one of the vocabularies (its own enum first)."""
+    tables = [table for enum, table in VOCABULARY if isinstance(value, enum)]
+    tables += [table for _enum, table in VOCABULARY]
+    for table in tables:
         if value in table:
-            return str(table[value])  # type: ignore[index]
+            return str(table[value])
     return str(value)
 
 
@@ -245,6 +265,7 @@ def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["row_label"] = row_label
     app.jinja_env.filters["deadline_state"] = deadline
     app.jinja_env.filters["checklist"] = lambda name: str(
         CHECKLIST_LABELS.get(name.removeprefix("evidence:"), name)

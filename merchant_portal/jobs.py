@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,10 @@ from flask import Flask, current_app
 from flask_babel import force_locale, gettext
 
 from appeals import builds
-from appeals.appeal import BudgetProfile
 from appeals.bundle import signing_key
-from appeals.deadlines import ReviewPolicy
 from appeals.models import BuildState
 from merchant_portal import i18n
+from merchant_portal.config import policies
 
 log = logging.getLogger("merchant_portal.jobs")
 QUEUES = ("thread", "redis", "inline")
@@ -83,28 +81,9 @@ def settings(app: Flask | None = None) -> builds.BuildSettings:
         key=signing_key(config.get("BUNDLE_SIGNING_KEY") or config["SECRET_KEY"]),
         workdir=Path(config["DATA_DIR"]) / "bundles-work",
         wording=PortalWording(),
-        profile=budget_profile(app),
+        profile=policies(app).budget,
+        font=policies(app).bundle_font,
         threads=int(config.get("BUNDLE_THREADS", 2)),
-    )
-
-
-def budget_profile(app: Flask | None = None) -> BudgetProfile:
-    config = (app or current_app).config
-    return BudgetProfile(
-        max_bytes=int(config["BUNDLE_MAX_MB"] * 1024 * 1024),
-        max_pages=int(config["BUNDLE_MAX_PAGES"]),
-        max_files=int(config["BUNDLE_MAX_FILES"]),
-        max_text=int(config["BUNDLE_MAX_TEXT"]),
-    )
-
-
-def review_policy(app: Flask | None = None) -> ReviewPolicy:
-    config = (app or current_app).config
-    return ReviewPolicy(
-        first_review=timedelta(days=float(config["REVIEW_FIRST_DAYS"])),
-        second_review=timedelta(days=float(config["REVIEW_SECOND_DAYS"])),
-        answer_window=timedelta(days=float(config["REVIEW_ANSWER_DAYS"])),
-        reappeal_window=timedelta(days=float(config["REAPPEAL_WINDOW_DAYS"])),
     )
 
 

@@ -29,6 +29,7 @@ from evidence.errors import RejectedUpload
 from evidence.storage import BlobStore, LocalStore, S3Store
 from evidence.tables import N_
 from merchant_portal.access import permission_required
+from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, EvidenceForm, RedactForm
 
@@ -51,15 +52,6 @@ def blob_store() -> BlobStore:
     return store
 
 
-def policy() -> locker.LockerPolicy:
-    config = current_app.config
-    return locker.LockerPolicy(
-        max_file_bytes=config["EVIDENCE_MAX_BYTES"],
-        max_files_per_complaint=config["EVIDENCE_MAX_FILES"],
-        shop_quota_bytes=config["EVIDENCE_SHOP_QUOTA_BYTES"],
-    )
-
-
 def receive(
     complaint: Complaint, upload: FileStorage, kind: EvidenceKind, caption: str
 ) -> dict[str, object]:
@@ -69,7 +61,7 @@ def receive(
         item = locker.receive_file(
             db(), current_user, complaint, upload.stream, filename=name, kind=kind, caption=caption,
             store=blob_store(), workdir=Path(current_app.config["DATA_DIR"]) / "quarantine",
-            policy=policy(),
+            policy=policies().locker,
         )  # fmt: skip
     except (RejectedUpload, DomainError) as refused:
         db().rollback()
@@ -84,13 +76,12 @@ def _page(
     complaint: Complaint, form: EvidenceForm, results: list[dict[str, object]], status: int = 200
 ) -> ResponseReturnValue:
     from appeals.appeal import budget_for
-    from merchant_portal.jobs import budget_profile
 
     items = locker.list_items(db(), complaint)
     return render_template(
         "merchant/locker.html", complaint=complaint, form=form, results=results, items=items,
-        action_form=ActionForm(), max_mb=current_app.config["EVIDENCE_MAX_BYTES"] // 2**20,
-        budget=budget_for(items, 0, budget_profile()),
+        action_form=ActionForm(), max_mb=policies().locker.max_file_bytes // 2**20,
+        budget=budget_for(items, 0, policies().budget),
     ), status  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
 from evidence.tables import read_table
 from merchant_portal.access import permission_required
+from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, ImportForm
 
@@ -39,7 +40,7 @@ def _plan(record: OrderImport) -> order_import.ImportPlan:
 
 def _receive(upload: FileStorage) -> str:
     """Keep the upload only if it reads as a table; a refused file is removed at once."""
-    received = quarantine(upload.stream, _folder(), current_app.config["IMPORT_MAX_BYTES"])
+    received = quarantine(upload.stream, _folder(), policies().imports.max_bytes)
     try:
         read_table(received.path)
     except RejectedUpload:

@@ -28,8 +28,9 @@ from appeals.models import (
     Shop,
 )
 from appeals.permissions import Permission
-from merchant_portal import jobs
+from appeals.rebuttal import row_labels
 from merchant_portal.access import permission_required
+from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm
 
@@ -178,7 +179,7 @@ def request_info(appeal_id: int) -> ResponseReturnValue:
     try:
         due = _local_time(request.form.get("due_at", ""))
         review.request_info(db(), current_user, found, request.form.get("question", ""), due,
-                            policy=jobs.review_policy())  # fmt: skip
+                            policy=policies().review)  # fmt: skip
     except InvalidInput as error:
         field = error.field or "question"
         return _screen(found, {field: gettext(error.message, **error.params)}, 422)
@@ -191,9 +192,9 @@ def ruling_input(form: Any, appeal: Appeal) -> review.RulingInput:
     """The ruling form as the domain's input (the domain checks everything)."""
     version = appeal.versions[-1]
     findings = [
-        {"row": chr(ord("A") + i), "accepted": form.get(f"row_{chr(ord('A') + i)}") == "accept",
-         "reason": form.get(f"reason_{chr(ord('A') + i)}", "")}
-        for i in range(len(version.content["rows"]))
+        {"row": row, "accepted": form.get(f"row_{row}") == "accept",
+         "reason": form.get(f"reason_{row}", "")}
+        for row in row_labels(len(version.content["rows"]))
     ]  # fmt: skip
     insufficient = [
         {"label": e["label"], "reason": form.get(f"insufficient_{e['label']}", "")}
@@ -239,7 +240,7 @@ def rule(appeal_id: int) -> ResponseReturnValue:
     found = review.review_appeal(db(), current_user, appeal_id)
     try:
         review.rule(db(), current_user, found, ruling_input(request.form, found),
-                    policy=jobs.review_policy())  # fmt: skip
+                    policy=policies().review)  # fmt: skip
     except InvalidInput as error:
         field = error.field or "outcome"
         return _screen(found, {field: gettext(error.message, **error.params)}, 422)

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from appeals.errors import N_, DomainError
+from appeals.errors import N_, DomainError, RefusedFile
 
 log = logging.getLogger("merchant_portal")
 
@@ -113,6 +113,8 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
     extra = {"field": error.field} if error.field else {}
+    if isinstance(error, RefusedFile):
+        extra["reason"] = error.reason
     return render_error(
         error.status, gettext(error.message, **error.params), code=error.code, **extra
     )

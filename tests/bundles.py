@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from appeals import appeal, complaints, locker
 from appeals.models import AppealVersion, EvidenceKind, MaliciousCategory
+from appeals.policies import DEFAULT_POLICIES
 from evidence.storage import BlobStore
 from tests.factories import jpeg_with_gps, pdf_bytes
 
@@ -93,6 +94,7 @@ def submitted_appeal(
                 caption=caption,
                 store=store,
                 workdir=workdir,
+                policy=DEFAULT_POLICIES.locker,
             )
         )
     draft = appeal.start_appeal(session, owner, complaint.id)  # type: ignore[arg-type]
@@ -108,4 +110,7 @@ def submitted_appeal(
             ("Product damaged", "发货时的照片显示完好。", [ids[1]]),
         ],
     )  # fmt: skip
-    return appeal.submit_appeal(session, owner, draft)  # type: ignore[arg-type]
+    return appeal.submit_appeal(
+        session, owner, draft,  # type: ignore[arg-type]
+        profile=DEFAULT_POLICIES.budget, review_policy=DEFAULT_POLICIES.review,
+    )  # fmt: skip

@@ -25,6 +25,7 @@ from appeals.clock import utcnow
 from appeals.db import make_engine, make_session_factory
 from appeals.models import Shop, User
 from appeals.permissions import Role
+from appeals.policies import DEFAULT_POLICIES
 from merchant_portal import create_app
 
 IN_CI = bool(os.environ.get("CI"))
@@ -161,8 +162,15 @@ class PortalClient(FlaskClient):
 
 
 @pytest.fixture
-def app(connection: Connection, tmp_path: Path) -> Flask:
-    app = create_app(make_config(tmp_path, DATABASE_BIND=connection))
+def settings(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Configuration for this test's app beyond the test defaults: a test that needs other
+    limits parametrizes this fixture (indirect), as an operator would set PORTAL_*."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def app(connection: Connection, tmp_path: Path, settings: dict[str, object]) -> Flask:
+    app = create_app(make_config(tmp_path, DATABASE_BIND=connection, **settings))
     app.test_client_class = PortalClient
     return app
 
@@ -266,6 +274,7 @@ class World:
             buyer_ref=f"buyer-{marker}",
             received_at=utcnow() - timedelta(days=1),
             order=order,
+            policy=DEFAULT_POLICIES.deadlines,
         )
         return order, complaint
 

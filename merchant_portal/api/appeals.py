@@ -10,10 +10,12 @@ from appeals import appeal as appeals
 from appeals import builds, review
 from appeals.lifecycle import allowed_actions, check_editable
 from appeals.models import Appeal, BuildState, MaliciousCategory, Outcome, Ruling
-from merchant_portal import bundles, jobs
+from appeals.rebuttal import MAX_ROWS, ROW_LABEL_PATTERN
+from merchant_portal import bundles
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
 from merchant_portal.api.problems import problem
 from merchant_portal.api.views import EvidenceIn, EvidenceOut, receive_api_file
+from merchant_portal.config import policies
 from merchant_portal.database import db
 
 
@@ -30,7 +32,7 @@ class AppealIn(BaseModel):
     category: MaliciousCategory | None = None
     statement: str = Field("", max_length=20_000)
     remedies: list[str] = Field(default_factory=list)
-    rows: list[RowIn] = Field(default_factory=list, max_length=30)
+    rows: list[RowIn] = Field(default_factory=list, max_length=MAX_ROWS)
 
 
 class RowOut(BaseModel):
@@ -98,7 +100,7 @@ def _ruling_json(ruling: Ruling) -> dict[str, Any]:
 def appeal_out(appeal: Appeal) -> AppealOut:
     session, actor = db(), current_api_user()
     ready = appeals.readiness(session, appeal)
-    cost = appeals.budget(session, appeal)
+    cost = appeals.budget(session, appeal, policies().budget)
     rulings = list(
         session.scalars(
             select(Ruling).where(Ruling.appeal_id == appeal.id).order_by(Ruling.instance)
@@ -115,7 +117,9 @@ def appeal_out(appeal: Appeal) -> AppealOut:
                   for label, item in appeals.cited_items(session, appeal)],
         ready=ready.ready, missing=ready.missing,
         budget={"bytes": cost.bytes, "pages": cost.pages, "files": cost.files, "text": cost.text,
-                "over": cost.over},
+                "over": cost.over, "limits": {
+                    "bytes": cost.profile.max_bytes, "pages": cost.profile.max_pages,
+                    "files": cost.profile.max_files, "text": cost.profile.max_text}},
         allowed_actions=[a.value for a in allowed_actions(appeal, actor)],
         versions=[VersionOut(number=v.number, content_sha256=v.content_sha256, late=v.late,
                              submitted_at=v.submitted_at.isoformat(), content=v.content)
@@ -182,7 +186,10 @@ def submit_appeal(appeal_id: int) -> Any:
     appeal = appeals.get_appeal(db(), current_api_user(), appeal_id)
     if appeal.state.value != "draft" and appeal.versions:
         return appeal_out(appeal)
-    appeals.submit_appeal(db(), current_api_user(), appeal)
+    appeals.submit_appeal(
+        db(), current_api_user(), appeal,
+        profile=policies().budget, review_policy=policies().review,
+    )  # fmt: skip
     db().commit()
     return appeal_out(appeal)
 
@@ -302,7 +309,7 @@ def bundle_paths(document: dict[str, Any]) -> dict[str, Any]:
 
 
 class FindingIn(BaseModel):
-    row: str = Field(pattern="^[A-Z]$")
+    row: str = Field(pattern=ROW_LABEL_PATTERN)
     accepted: bool
     reason: str = Field(max_length=2000)
 
@@ -322,7 +329,7 @@ class RulingIn(BaseModel):
     """A ruling: a reason for every rebuttal row, the rule applied, measures, the summary."""
 
     outcome: Outcome
-    findings: list[FindingIn] = Field(max_length=26)
+    findings: list[FindingIn] = Field(max_length=MAX_ROWS)
     insufficient: list[InsufficientIn] = Field(default_factory=list, max_length=100)
     rule_applied: str = Field(max_length=4000)
     merchant_measures: list[MeasureIn] = Field(default_factory=list, max_length=4)
@@ -351,7 +358,7 @@ def rule_appeal(appeal_id: int, json: RulingIn) -> Any:
             buyer_measures=[m.model_dump(exclude_none=True) for m in json.buyer_measures],
             summary=json.summary,
         ),
-        policy=jobs.review_policy(),
+        policy=policies().review,
     )  # fmt: skip
     db().commit()
     return appeal_out(appeal), 201

@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 from appeals import complaints, intake, locker
 from appeals.clock import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
-from appeals.errors import N_, InvalidInput
+from appeals.errors import N_, InvalidInput, RefusedFile
 from appeals.models import Complaint, ComplaintStatus, ComplaintType, EvidenceItem, EvidenceKind
 from evidence.errors import RejectedUpload
 from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
+from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.locker import blob_store
-from merchant_portal.locker import policy as locker_policy
 
 
 class Me(BaseModel):
@@ -173,8 +173,8 @@ def create_complaint(json: ComplaintIn) -> Any:
         db(),
         current_api_user(),
         json.model_dump(),
-        policy=current_app.config["DEADLINE_POLICY"],
-        time_zone=current_app.config["DEFAULT_TIME_ZONE"],
+        policy=policies().deadlines,
+        time_zone=policies().time_zone,
     )
     db().commit()
     body = complaint_out(received.complaint)
@@ -228,10 +228,10 @@ def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
         item = locker.receive_file(
             db(), actor, complaint, upload.stream, filename=upload.filename or "file",
             kind=form.kind, caption=form.caption, store=blob_store(),
-            workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=locker_policy(),
+            workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=policies().locker,
         )  # fmt: skip
     except RejectedUpload as refused:
-        raise InvalidInput(refused.message, field="file", **refused.params) from None
+        raise RefusedFile(refused.code, refused.message, **refused.params) from None
     db().commit()
     return evidence_out(item)
 

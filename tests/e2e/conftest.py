@@ -13,6 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from appeals.db import make_engine, make_session_factory
+from appeals.policies import DEFAULT_POLICIES
 from merchant_portal import create_app
 from tests.conftest import fresh_database, make_config, require
 
@@ -66,7 +67,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             from appeals import passwords
 
             passwords.use_profile("cheapest")
-            load_demo(session)
+            load_demo(session, DEFAULT_POLICIES)
             session.commit()
         engine.dispose()
         # A real server builds bundles the default way: in a background thread.

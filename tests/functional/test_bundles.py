@@ -18,6 +18,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 
 from appeals.bundle import signing_key, verify
 from appeals.models import AppealVersion, BundleBuild, EvidenceItem
+from merchant_portal.config import policies
 from tests.bundles import submitted_appeal
 from tests.conftest import World, csrf_token, log_in
 
@@ -322,6 +323,7 @@ def test_redacted_images_leave_the_shop_redacted(app: Flask, world: World) -> No
         item = locker.receive_file(
             db(), owner, complaint, io.BytesIO(screenshot()), filename="phone.png",
             kind=EvidenceKind.CHAT_SCREENSHOT, caption="", store=blob_store(), workdir=workdir,
+            policy=policies().locker,
         )  # fmt: skip
         locker.redact_item(db(), owner, item, [[0.0, 0.0, 0.5, 0.25]], store=blob_store(),
                            workdir=workdir)  # fmt: skip
@@ -329,7 +331,9 @@ def test_redacted_images_leave_the_shop_redacted(app: Flask, world: World) -> No
         appeal.update_draft(db(), owner, draft, category=MaliciousCategory.OTHER,
                             statement="The buyer's phone is covered in the screenshot.",
                             remedies=["void_complaint"], rows=[("x", "y", [item.id])])  # fmt: skip
-        version = appeal.submit_appeal(db(), owner, draft)
+        version = appeal.submit_appeal(
+            db(), owner, draft, profile=policies().budget, review_policy=policies().review
+        )
         db().commit()
         redacted_key, original = item.redacted_key, item.sha256
     _response, body = download(app, world, version, "zip")
@@ -355,12 +359,12 @@ def test_the_automatic_fit_downscales_to_the_platform_limit(app: Flask, world: W
         db().commit()
         settings = jobs.settings()
         roomy = build(db(), found, blob_store(), Path(app.config["DATA_DIR"]) / "roomy",
-                      key=settings.key)  # fmt: skip
-        from appeals.appeal import BudgetProfile
+                      key=settings.key, profile=settings.profile, font=settings.font)  # fmt: skip
+        from dataclasses import replace
 
-        tight = BudgetProfile(max_bytes=roomy.pdf.stat().st_size // 2)
+        tight = replace(settings.profile, max_bytes=roomy.pdf.stat().st_size // 2)
         fitted = build(db(), found, blob_store(), Path(app.config["DATA_DIR"]) / "tight",
-                       key=settings.key, profile=tight)  # fmt: skip
+                       key=settings.key, profile=tight, font=settings.font)  # fmt: skip
     assert roomy.report["fit"] == []
     assert fitted.report["fit"], "the fit reports what it changed"
     step = fitted.report["fit"][-1]
@@ -472,6 +476,7 @@ def test_large_photos_get_a_page_copy_at_upload_and_pass_straight_into_the_pdf(
             return locker.receive_file(
                 db(), owner, complaint, io.BytesIO(data), filename=name,
                 kind=EvidenceKind.PRODUCT_PHOTO, caption="", store=blob_store(), workdir=workdir,
+                policy=policies().locker,
             )  # fmt: skip
 
         big = upload(photo((4000, 3000), orientation=6), "big.jpg")

@@ -14,6 +14,7 @@ from appeals.accounts import SYSTEM
 from appeals.audit import verify
 from appeals.clock import utcnow
 from appeals.models import AuditEvent, Complaint, ComplaintChannel, ComplaintStatus, ComplaintType
+from appeals.policies import DEFAULT_POLICIES
 from merchant_portal.database import db
 from tests.conftest import SHOP_B_MARKER, World, log_in, post_form
 
@@ -38,6 +39,7 @@ def inbox(app: Flask, world: World) -> FlaskClient:
                 description="x",
                 buyer_ref=f"buyer-{index}",
                 received_at=now - timedelta(days=days_ago),
+                policy=DEFAULT_POLICIES.deadlines,
                 order=world.order_a if index == 3 else None,
             )
         closed = session.scalar(select(Complaint).where(Complaint.external_id == "CP-F-0"))

@@ -230,17 +230,17 @@ def test_redaction_covers_the_boxes_keeps_the_original_and_is_audited(
 
 
 @pytest.mark.parametrize(
-    ("setting", "value", "code"),
+    ("settings", "code"),
     [
-        ("EVIDENCE_MAX_BYTES", 1024, "too_large"),
-        ("EVIDENCE_MAX_FILES", 1, "too_many_files"),
-        ("EVIDENCE_SHOP_QUOTA_BYTES", 600, "quota"),
+        ({"EVIDENCE_MAX_BYTES": 1024}, "too_large"),
+        ({"EVIDENCE_MAX_FILES": 1}, "too_many_files"),
+        ({"EVIDENCE_SHOP_QUOTA_BYTES": 600}, "quota"),
     ],
+    indirect=["settings"],
 )
 def test_size_count_and_quota_limits_refuse_with_their_reason(
-    app: Flask, world: World, setting: str, value: int, code: str
+    app: Flask, world: World, code: str
 ) -> None:
-    app.config[setting] = value
     client = merchant(app)
     response = upload(
         client,

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from appeals.models import Appeal, AppealVersion, Notification
+from merchant_portal.config import policies
 from tests.conftest import World, csrf_token, log_in
 
 
@@ -70,7 +71,7 @@ def test_submission_question_and_reminder_arrive_by_email_once(
         reviewer = world.users["reviewer"]
         review.claim(db(), reviewer, appeal)
         review.request_info(db(), reviewer, appeal, "Please send the delivery signature.",
-                            utcnow() + timedelta(hours=20))  # fmt: skip
+                            utcnow() + timedelta(hours=20), policy=policies().review)  # fmt: skip
         db().commit()
     second = tick(app)
     # The question, and (due within 24 hours) its reminder, to both shop users.

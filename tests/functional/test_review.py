@@ -11,6 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from appeals.models import Appeal, AppealVersion, Notification, Ruling
+from appeals.policies import DEFAULT_POLICIES
+from appeals.rebuttal import row_label
+from merchant_portal.config import policies
 from tests.bundles import submitted_appeal
 from tests.conftest import PASSWORD, World, csrf_token, log_in
 
@@ -39,7 +42,7 @@ def ruling_form(rows: int, outcome: str = "partially_upheld", **extra: str) -> d
         "summary": "The chat proves the threat; the damage claim is not disproved.",
     }
     for i in range(rows):
-        key = chr(ord("A") + i)
+        key = row_label(i)
         form[f"row_{key}"] = "accept" if i == 0 or outcome == "upheld" else "reject"
         form[f"reason_{key}"] = f"Reason for row {key}."
     form.update(extra)
@@ -54,14 +57,15 @@ def claim_and_rule(session: object, reviewer: object, appeal: Appeal, outcome: o
     review.claim(session, reviewer, appeal)  # type: ignore[arg-type]
     upheld = outcome is Outcome.UPHELD
     rows = len(appeal.versions[-1].content["rows"])
-    return review.rule(session, reviewer, appeal, review.RulingInput(  # type: ignore[arg-type]
+    decision = review.RulingInput(
         outcome=outcome,  # type: ignore[arg-type]
-        findings=[{"row": chr(ord("A") + i), "accepted": upheld,
+        findings=[{"row": row_label(i), "accepted": upheld,
                    "reason": "Proven." if upheld else "Not proven."} for i in range(rows)],
         insufficient=[], rule_applied="Rules 4.2" if upheld else "Rules 1.1", merchant_measures=[],
         buyer_measures=[{"kind": "void_complaint"}] if upheld else [],
         summary="The complaint was malicious." if upheld else "The complaint stands as filed.",
-    ))  # fmt: skip
+    )  # fmt: skip
+    return review.rule(session, reviewer, appeal, decision, policy=DEFAULT_POLICIES.review)  # type: ignore[arg-type]
 
 
 def test_queue_claim_ask_answer_rule_reappeal_and_final(
@@ -224,7 +228,7 @@ def test_the_clock_pauses_while_the_merchant_is_asked(
         review.claim(db(), reviewer, appeal, now=start)
         due = appeal.review_due_at
         review.request_info(db(), reviewer, appeal, "Send the delivery signature photo.", None,
-                            now=start + timedelta(hours=1))  # fmt: skip
+                            policy=policies().review, now=start + timedelta(hours=1))  # fmt: skip
         review.respond(db(), owner, appeal, "Attached is the signature photo you asked for.", [],
                        now=start + timedelta(hours=30))  # fmt: skip
         assert appeal.review_due_at == due + timedelta(hours=29)
@@ -253,16 +257,17 @@ def test_only_the_assigned_reviewer_acts_and_rulings_conflict_once(
         rows = len(appeal.versions[-1].content["rows"])
         decision = review.RulingInput(
             outcome=Outcome.REJECTED,
-            findings=[{"row": chr(ord("A") + i), "accepted": False, "reason": "No proof."}
+            findings=[{"row": row_label(i), "accepted": False, "reason": "No proof."}
                       for i in range(rows)],
             insufficient=[], rule_applied="Rules 1.1", merchant_measures=[{"kind": "warning"}],
             buyer_measures=[], summary="The complaint stands as filed.",
         )  # fmt: skip
         with pytest.raises(PermissionDenied):
-            review.rule(db(), other, appeal, decision)
+            review.rule(db(), other, appeal, decision, policy=policies().review)
         with pytest.raises(PermissionDenied):
-            review.request_info(db(), other, appeal, "A question from someone else.", None)
-        review.rule(db(), first, appeal, decision)
+            review.request_info(db(), other, appeal, "A question from someone else.", None,
+                                policy=policies().review)  # fmt: skip
+        review.rule(db(), first, appeal, decision, policy=policies().review)
         db().commit()
         assert appeal.state.value == "decided"
 
@@ -329,8 +334,9 @@ def test_two_seniors_claiming_at_once_end_with_one_claim(
         reviewer, owner = world.users["reviewer"], world.users["owner_a"]
         claim_and_rule(session, reviewer, appeal, Outcome.REJECTED)
         review.reappeal(
-            session, owner, appeal, "New courier records show the parcel was signed.", []
-        )
+            session, owner, appeal, "New courier records show the parcel was signed.", [],
+            policy=DEFAULT_POLICIES.review,
+        )  # fmt: skip
         other = accounts.create_user(session, SYSTEM, email="senior2@test.example",
                                      role=Role.SENIOR_REVIEWER, password=PASSWORD)  # fmt: skip
         session.commit()

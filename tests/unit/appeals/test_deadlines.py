@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from appeals.deadlines import DeadlinePolicy, DeadlineState, deadline_state
+from appeals.deadlines import DeadlineState, deadline_state
+from appeals.policies import DeadlinePolicy
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

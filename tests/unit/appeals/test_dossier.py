@@ -15,6 +15,7 @@ from appeals.accounts import SYSTEM
 from appeals.dossier import build_dossier, find_phrases
 from appeals.models import ComplaintChannel, ComplaintType
 from appeals.permissions import Role
+from appeals.policies import DEFAULT_POLICIES
 from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -41,6 +42,7 @@ def build_history(session: Session):  # type: ignore[no-untyped-def]
             session, shop, external_id=eid, type=ComplaintType.NOT_AS_DESCRIBED,
             channel=ComplaintChannel.ONLINE, description=text, buyer_ref=buyer,
             received_at=NOW - timedelta(days=days_ago), order=linked,
+            policy=DEFAULT_POLICIES.deadlines,
         )  # fmt: skip
 
     # 20 ordinary orders from 20 buyers and 1 complaint among them: the shop's baseline.
@@ -155,7 +157,7 @@ def test_orders_and_complaints_after_the_complaint_do_not_count(
     complaints.record_complaint(
         session, owner.shop, external_id="C-AFTER", type=ComplaintType.OTHER,
         channel=ComplaintChannel.ONLINE, description="x", buyer_ref="suspect",
-        received_at=NOW - timedelta(days=1),
+        received_at=NOW - timedelta(days=1), policy=DEFAULT_POLICIES.deadlines,
     )  # fmt: skip
     dossier = build_dossier(session, owner, target.id)
     history = {s.code: s for s in dossier.signals}["complaint_history"].params

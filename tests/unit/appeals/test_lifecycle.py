@@ -16,6 +16,7 @@ from appeals.errors import Conflict, NotFound, PermissionDenied
 from appeals.lifecycle import Action, InvalidTransition, allowed_actions, transition
 from appeals.models import Appeal, AppealState, AuditEvent, ComplaintChannel, ComplaintType
 from appeals.permissions import Role
+from appeals.policies import DEFAULT_POLICIES
 
 S = AppealState
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -85,6 +86,7 @@ def case(session: Session):  # type: ignore[no-untyped-def]
     complaint = complaints.record_complaint(
         session, shop, external_id="CP-LIFE-1", type=ComplaintType.OTHER,
         channel=ComplaintChannel.ONLINE, description="x", buyer_ref="b", received_at=NOW,
+        policy=DEFAULT_POLICIES.deadlines,
     )  # fmt: skip
     appeal = start_appeal(session, people["owner"], complaint.id)
     appeal.first_reviewer_id = people["first_reviewer"].id
