@@ -26,6 +26,7 @@ from appeals.models import (
     MaliciousCategory,
     RebuttalRow,
 )
+from appeals.notices import notify_shop
 from appeals.permissions import Actor, Permission, require
 from appeals.policies import BudgetProfile, ReviewPolicy
 from appeals.rebuttal import MAX_ROWS, row_label
@@ -330,8 +331,6 @@ def submit_appeal(
         session.add(version)
 
     transition(session, actor, appeal, Action.SUBMIT, now=now, before_flush=freeze)
-    from appeals.review import notify_shop
-
     notify_shop(session, appeal, "submitted", {}, now=now)
     return version
 

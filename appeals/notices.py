@@ -1,10 +1,12 @@
-"""Notifications over time: reminders 24 hours before a deadline, the email outbox, and
-the check at send time that nobody is told to act on something already closed."""
+"""Notifications: who is told what (in the portal, and queued for email), reminders 24 hours
+before a deadline, the email outbox, and the check at send time that nobody is told to act
+on something already closed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -19,11 +21,52 @@ from appeals.models import (
     Ruling,
     User,
 )
-from appeals.review import notify, shop_user_ids
 
 S = AppealState
 SOON = timedelta(hours=24)
 MAX_ATTEMPTS = 5
+
+
+def shop_user_ids(session: Session, shop_id: int) -> list[int]:
+    return list(
+        session.scalars(select(User.id).where(User.shop_id == shop_id, User.disabled_at.is_(None)))
+    )
+
+
+def notify_shop(
+    session: Session, appeal: Appeal, kind: str, params: dict[str, Any], *, now: datetime
+) -> None:
+    notify(session, shop_user_ids(session, appeal.shop_id), appeal, kind, params, now=now)
+
+
+def notify(
+    session: Session,
+    user_ids: list[int],
+    appeal: Appeal | None,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    now: datetime,
+    dedupe: str | None = None,
+) -> None:
+    """One notification per user: shown in the portal, and queued for email."""
+    for user_id in dict.fromkeys(user_ids):
+        key = f"{dedupe}:{user_id}" if dedupe else None
+        if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            continue
+        session.add(
+            Notification(
+                user_id=user_id,
+                appeal_id=appeal.id if appeal else None,
+                kind=kind,
+                params={"number": appeal.number if appeal else None, **params},
+                dedupe_key=key,
+                created_at=now,
+                email_state="pending",
+                email_attempts=0,
+            )
+        )
+    session.flush()
 
 
 def remind(session: Session, *, now: datetime | None = None) -> int:

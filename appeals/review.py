@@ -29,13 +29,13 @@ from appeals.models import (
     ClockPause,
     InfoRequest,
     MaliciousCategory,
-    Notification,
     Outcome,
     RebuttalRow,
     ReviewNote,
     Ruling,
     User,
 )
+from appeals.notices import notify, notify_shop
 from appeals.permissions import MERCHANT_ROLES, Actor, Permission, Role, has_permission, require
 from appeals.policies import ReviewPolicy
 from appeals.rebuttal import row_label, row_labels
@@ -591,48 +591,3 @@ def close_windows(session: Session, actor: Actor, *, now: datetime | None = None
                 continue
             done[key] += 1
     return done
-
-
-# -------------------------------------------------------------------- notifications
-
-
-def shop_user_ids(session: Session, shop_id: int) -> list[int]:
-    return list(
-        session.scalars(select(User.id).where(User.shop_id == shop_id, User.disabled_at.is_(None)))
-    )
-
-
-def notify_shop(
-    session: Session, appeal: Appeal, kind: str, params: dict[str, Any], *, now: datetime
-) -> None:
-    notify(session, shop_user_ids(session, appeal.shop_id), appeal, kind, params, now=now)
-
-
-def notify(
-    session: Session,
-    user_ids: list[int],
-    appeal: Appeal | None,
-    kind: str,
-    params: dict[str, Any],
-    *,
-    now: datetime,
-    dedupe: str | None = None,
-) -> None:
-    """One notification per user: shown in the portal, and queued for email."""
-    for user_id in dict.fromkeys(user_ids):
-        key = f"{dedupe}:{user_id}" if dedupe else None
-        if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-            continue
-        session.add(
-            Notification(
-                user_id=user_id,
-                appeal_id=appeal.id if appeal else None,
-                kind=kind,
-                params={"number": appeal.number if appeal else None, **params},
-                dedupe_key=key,
-                created_at=now,
-                email_state="pending",
-                email_attempts=0,
-            )
-        )
-    session.flush()

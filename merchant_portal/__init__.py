@@ -57,7 +57,9 @@ def _register_blueprints(app: Flask) -> None:
         orders,
         review,
     )
-    from merchant_portal.api import api
+    from merchant_portal.api import appeals as api_appeals  # noqa: F401  (adds its routes)
+    from merchant_portal.api import views as api_views  # noqa: F401  (adds its routes)
+    from merchant_portal.api.frame import api
     from merchant_portal.extensions import csrf
 
     app.register_blueprint(auth.bp)

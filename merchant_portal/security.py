@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
@@ -14,6 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from appeals.errors import N_, DomainError, RefusedFile
+from merchant_portal.api.problems import problem, wants_problem
+from merchant_portal.request_ids import request_id
 
 log = logging.getLogger("merchant_portal")
 
@@ -57,13 +58,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def request_id() -> str:
-    """The id of the current request, shown on error pages and written to the log."""
-    if "request_id" not in g:
-        g.request_id = secrets.token_hex(6)
-    return str(g.request_id)
-
-
 def _assign_request_id() -> None:
     request_id()
 
@@ -85,7 +79,6 @@ def _add_headers(response: Response) -> Response:
 
 def render_error(status: int, message: str | None = None, **extra: Any) -> ResponseReturnValue:
     """Render the friendly error page for a status, in the user's language."""
-    from merchant_portal.api.problems import problem, wants_problem
 
     title, default = ERROR_TEXT.get(status, ERROR_TEXT[500])
     if wants_problem():

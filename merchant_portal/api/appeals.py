@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import current_app
 from pydantic import BaseModel, Field
+from spectree import Response as SpecResponse
 from sqlalchemy import select
 
 from appeals import appeal as appeals
@@ -12,9 +13,9 @@ from appeals.lifecycle import allowed_actions, check_editable
 from appeals.models import Appeal, BuildState, MaliciousCategory, Outcome, Ruling
 from appeals.rebuttal import MAX_ROWS, ROW_LABEL_PATTERN
 from merchant_portal import bundles
-from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
+from merchant_portal.api.evidence import EvidenceIn, EvidenceOut, receive_api_file
+from merchant_portal.api.frame import BEARER, api, current_api_user, problem_responses, spec
 from merchant_portal.api.problems import problem
-from merchant_portal.api.views import EvidenceIn, EvidenceOut, receive_api_file
 from merchant_portal.config import policies
 from merchant_portal.database import db
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
-from merchant_portal.security import request_id
+from merchant_portal.request_ids import request_id
 
 PROBLEM_TYPE = "https://appeal-desk.invalid/problems/"
 

@@ -1,23 +1,22 @@
 """API endpoints."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
+from spectree import Response as SpecResponse
 
 from appeals import complaints, intake, locker
 from appeals.clock import utcnow
 from appeals.deadlines import DeadlineState, deadline_state
-from appeals.errors import N_, InvalidInput, RefusedFile
-from appeals.models import Complaint, ComplaintStatus, ComplaintType, EvidenceItem, EvidenceKind
-from evidence.errors import RejectedUpload
-from merchant_portal.api import BEARER, SpecResponse, api, current_api_user, problem_responses, spec
+from appeals.models import Complaint, ComplaintStatus, ComplaintType
+from merchant_portal.api.appeals import bundle_paths
+from merchant_portal.api.evidence import EvidenceIn, EvidenceOut, receive_api_file
+from merchant_portal.api.frame import BEARER, api, current_api_user, problem_responses, spec
 from merchant_portal.config import policies
 from merchant_portal.database import db
-from merchant_portal.locker import blob_store
 
 
 class Me(BaseModel):
@@ -55,8 +54,6 @@ def me() -> Me:
 @api.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document of this API."""
-    from merchant_portal.api.appeals import bundle_paths
-
     return current_app.json.response(bundle_paths(spec.spec))
 
 
@@ -182,25 +179,6 @@ def create_complaint(json: ComplaintIn) -> Any:
     return body, 201 if received.created else 200, location
 
 
-class EvidenceOut(BaseModel):
-    id: int
-    complaint_id: int
-    kind: str
-    caption: str
-    name: str
-    media_type: str
-    size: int
-    sha256: str
-    pages: int | None
-    rows: int | None
-    provenance: str
-
-
-class EvidenceIn(BaseModel):
-    kind: EvidenceKind
-    caption: str = Field("", max_length=300)
-
-
 @api.post("/complaints/<int:complaint_id>/evidence")
 @spec.validate(
     form=EvidenceIn,
@@ -215,30 +193,3 @@ def add_evidence(complaint_id: int, form: EvidenceIn) -> Any:
     """
     complaint = locker.locker_complaint(db(), current_api_user(), complaint_id)
     return receive_api_file(complaint, form), 201
-
-
-def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
-    """Take the request's multipart `file` into the complaint's locker; refusals are 422."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput(N_("This field is required."), field="file")
-    actor = current_api_user()
-    db().rollback()  # only reads so far: hold no lock while the file decodes
-    try:
-        item = locker.receive_file(
-            db(), actor, complaint, upload.stream, filename=upload.filename or "file",
-            kind=form.kind, caption=form.caption, store=blob_store(),
-            workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=policies().locker,
-        )  # fmt: skip
-    except RejectedUpload as refused:
-        raise RefusedFile(refused.code, refused.message, **refused.params) from None
-    db().commit()
-    return evidence_out(item)
-
-
-def evidence_out(item: EvidenceItem) -> EvidenceOut:
-    return EvidenceOut(
-        id=item.id, complaint_id=item.complaint_id, kind=item.kind.value, caption=item.caption,
-        name=item.display_name, media_type=item.media_type, size=item.size, sha256=item.sha256,
-        pages=item.pages, rows=item.rows, provenance=item.provenance.value,
-    )  # fmt: skip

@@ -1,0 +1,63 @@
+"""Evidence by API: one multipart file into a complaint's locker, and how an item is shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, request
+from pydantic import BaseModel, Field
+
+from appeals import locker
+from appeals.errors import N_, InvalidInput, RefusedFile
+from appeals.models import Complaint, EvidenceItem, EvidenceKind
+from evidence.errors import RejectedUpload
+from merchant_portal.api.frame import current_api_user
+from merchant_portal.config import policies
+from merchant_portal.database import db
+from merchant_portal.locker import blob_store
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    complaint_id: int
+    kind: str
+    caption: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    pages: int | None
+    rows: int | None
+    provenance: str
+
+
+class EvidenceIn(BaseModel):
+    kind: EvidenceKind
+    caption: str = Field("", max_length=300)
+
+
+def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
+    """Take the request's multipart `file` into the complaint's locker; refusals are 422."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput(N_("This field is required."), field="file")
+    actor = current_api_user()
+    db().rollback()  # only reads so far: hold no lock while the file decodes
+    try:
+        item = locker.receive_file(
+            db(), actor, complaint, upload.stream, filename=upload.filename or "file",
+            kind=form.kind, caption=form.caption, store=blob_store(),
+            workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=policies().locker,
+        )  # fmt: skip
+    except RejectedUpload as refused:
+        raise RefusedFile(refused.code, refused.message, **refused.params) from None
+    db().commit()
+    return evidence_out(item)
+
+
+def evidence_out(item: EvidenceItem) -> EvidenceOut:
+    return EvidenceOut(
+        id=item.id, complaint_id=item.complaint_id, kind=item.kind.value, caption=item.caption,
+        name=item.display_name, media_type=item.media_type, size=item.size, sha256=item.sha256,
+        pages=item.pages, rows=item.rows, provenance=item.provenance.value,
+    )  # fmt: skip
