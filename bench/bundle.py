@@ -263,10 +263,11 @@ def child_reference(url: str, version_id: int, work: Path, out: Path) -> dict[st
     import pikepdf
     from reportlab.lib.pagesizes import A4
 
-    from appeals.bundle import Document, Grid, Heading, exhibits_of
+    from appeals.bundle import exhibits_of
     from appeals.db import make_engine, make_session_factory
     from appeals.models import AppealVersion
     from evidence import pdfpages
+    from evidence.pdfpages import Document, Grid, Heading
     from evidence.storage import LocalStore
 
     store = LocalStore(work / "blobs")

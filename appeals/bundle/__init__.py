@@ -1,0 +1,151 @@
+"""Evidence bundles of a submitted version: a PDF, a ZIP with a signed manifest, and their check.
+
+The PDF (A4) holds a cover, the rebuttal matrix, an exhibit index, every exhibit and the
+complainant dossier; every page carries `AP-2026-000123 · B-2 · 7/40`. The ZIP holds the
+PDF, the exhibits' files under originals/ and manifest.json, whose HMAC signature lets
+anyone holding the key tell an intact bundle from a changed one.
+
+The plan comes first (what each exhibit becomes and how many pages it takes), so the
+index and the footers are written in one pass; images are prepared two at a time and
+kept on disk until the PDF is written, so memory does not grow with the bundle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from appeals.bundle.archive import files_digest, manifest_of, signing_key, write_zip
+from appeals.bundle.pdf import (
+    dossier_document,
+    exhibit_title,
+    front_label,
+    front_matter,
+    prepare_document,
+)
+from appeals.bundle.plan import (
+    PDF_NAME,
+    TITLES,
+    Built,
+    Exhibit,
+    PlainWording,
+    Progress,
+    ShopReader,
+    Wording,
+    bi,
+    exhibits_of,
+    file_entries,
+    fit,
+    prepare_images,
+)
+from appeals.bundle.verification import Verification, verify
+from appeals.models import Appeal, AppealVersion
+from appeals.policies import BudgetProfile
+from evidence import pdfpages
+from evidence.assemble import Assembler
+from evidence.pdfimage import LADDER
+from evidence.storage import BlobStore
+
+__all__ = [
+    "Built",
+    "Exhibit",
+    "PlainWording",
+    "ShopReader",
+    "Verification",
+    "Wording",
+    "build",
+    "exhibits_of",
+    "signing_key",
+    "verify",
+]
+
+
+def build(
+    session: Session,
+    version: AppealVersion,
+    store: BlobStore,
+    workdir: Path,
+    *,
+    key: bytes,
+    wording: Wording | None = None,
+    profile: BudgetProfile,
+    font: str | None,
+    progress: Progress | None = None,
+    threads: int = 2,
+) -> Built:
+    """Build the PDF and ZIP of a submitted version into `workdir` (which must be empty).
+
+    `font` is the CJK TrueType font to embed (None: the first one installed).
+    """
+    wording = wording or PlainWording()
+    pdfpages.use_font(font)
+    appeal = session.get_one(Appeal, version.appeal_id)
+    exhibits = exhibits_of(session, version)
+    steps = len(exhibits) + 3
+    done = 0
+
+    def step(count: int = 1) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(min(done, steps), steps)
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    images = [e for e in exhibits if e.image_source]
+    report: dict[str, Any] = {"fit": []}
+    prepare_images(images, store, workdir, LADDER[0], threads, step)
+    for exhibit in exhibits:
+        if not exhibit.image_source:
+            prepare_document(exhibit, store, workdir, wording)
+            step()
+    fit(images, exhibits, store, workdir, profile, threads, report)
+
+    files = file_entries(exhibits)
+    dossier = dossier_document(session, appeal, version, store, wording)
+    dossier_path = workdir / "dossier.pdf"
+    dossier_pages = pdfpages.render(dossier, dossier_path)
+    front = front_matter(appeal, version, exhibits, files, wording, dossier_pages, workdir)
+    step()
+
+    assembler = Assembler()
+    for title, path in front:
+        first = assembler.add_pdf(path, front_label(title), shrink=False)
+        assembler.bookmark(bi(title), first)
+    group = assembler.bookmark(bi(TITLES["exhibits"]), assembler.page_count)
+    captions = workdir / "captions.pdf"
+    pdfpages.render_captions([exhibit_title(e, wording) for e in images], captions)
+    caption_pages = iter(PdfReader(captions).pages)
+    for exhibit in exhibits:
+        if exhibit.image is not None:
+            first = assembler.add_image_page(next(caption_pages), exhibit.image, exhibit.label)
+        else:
+            assert exhibit.document is not None
+            shrink = exhibit.item.media_type == "application/pdf"
+            first = assembler.add_pdf(exhibit.document, exhibit.label, shrink=shrink)
+        heading, caption = exhibit_title(exhibit, wording)
+        assembler.bookmark(f"{heading} {caption}".strip()[:200], first, group)
+    first = assembler.add_pdf(dossier_path, "Dossier", shrink=False)
+    assembler.bookmark(bi(TITLES["dossier"]), first)
+    pdf = workdir / PDF_NAME
+    assembler.write(
+        pdf,
+        prefix=appeal.number,
+        metadata={
+            "/Title": f"{appeal.number} v{version.number} · {bi(TITLES['cover'])}",
+            "/Author": appeal.complaint.shop.name if appeal.complaint.shop else "",
+            "/Subject": f"{appeal.complaint.external_id} · {version.content_sha256}",
+            "/Creator": "Appeal Desk",
+            "/Producer": "Appeal Desk",
+            "/Keywords": files_digest(files),
+        },
+    )
+    step()
+    manifest = manifest_of(appeal, version, files, pdf, assembler.page_count, report)
+    archive = workdir / "bundle.zip"
+    write_zip(archive, pdf, exhibits, files, manifest, store, version.submitted_at, key)
+    step()
+    report["pages"] = assembler.page_count
+    return Built(pdf, archive, assembler.page_count, manifest, report)

@@ -1,0 +1,218 @@
+"""The bundle PDF's own pages: cover, rebuttal matrix, exhibit index, rendered documents and
+the complainant dossier, in English and Chinese."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from appeals.bundle.archive import files_digest
+from appeals.bundle.plan import FIELDS, MAX_TABLE_ROWS, TITLES, Exhibit, ShopReader, Wording, bi
+from appeals.dossier import build_dossier
+from appeals.errors import N_
+from appeals.locker import text_items
+from appeals.models import Appeal, AppealVersion
+from appeals.rebuttal import row_label
+from evidence import pdfpages
+from evidence.pdfpages import Document, Fields, Gap, Grid, Heading, Lines, Text
+from evidence.storage import CHUNK, BlobStore
+
+
+def front_label(title: tuple[str, str]) -> str:
+    return {"Appeal evidence bundle": "Cover", "Rebuttal matrix": "Matrix",
+            "Exhibit index": "Index"}.get(title[0], title[0])  # fmt: skip
+
+
+def prepare_document(exhibit: Exhibit, store: BlobStore, workdir: Path, wording: Wording) -> None:
+    item = exhibit.item
+    title, caption = exhibit_title(exhibit, wording)
+    if item.media_type == "application/pdf":
+        path = workdir / f"exhibit-{exhibit.label}.pdf"
+        _copy_blob(store, item.blob_key, path)
+        exhibit.document = path
+        exhibit.pages = len(PdfReader(path).pages)
+        return
+    document = Document(title, [Heading(title, 2)])
+    if caption:
+        document.blocks.append(Text(caption, muted=True))
+    document.blocks.append(Gap())
+    if item.content_key and item.rows is not None and item.media_type != "text/plain":
+        with store.open(item.content_key) as handle:
+            table = json.load(handle)
+        header = [str(cell) for cell in table["header"]]
+        rows = table["rows"][:MAX_TABLE_ROWS]
+        document.blocks.append(Grid(header, [[str(c) for c in row] for row in rows], wrap=False))
+        if (item.rows or 0) > len(rows):
+            more = wording.text(
+                N_("%(shown)d of %(rows)d rows shown; the full file is in the ZIP's originals."),
+                shown=len(rows), rows=item.rows or 0,
+            )  # fmt: skip
+            document.blocks.append(Text(bi(more), muted=True))
+    else:
+        with store.open(item.content_key or item.blob_key) as handle:
+            text = handle.read(2_000_000).decode("utf-8", errors="replace")
+        document.blocks.append(Lines(text.splitlines()))
+    path = workdir / f"exhibit-{exhibit.label}.pdf"
+    exhibit.pages = pdfpages.render(document, path)
+    exhibit.document = path
+
+
+def _copy_blob(store: BlobStore, key: str, path: Path) -> None:
+    with store.open(key) as reader, path.open("wb") as writer:
+        shutil.copyfileobj(reader, writer, CHUNK)
+
+
+def exhibit_title(exhibit: Exhibit, wording: Wording) -> tuple[str, str]:
+    kind = bi(wording.label(exhibit.kind))
+    return f"{exhibit.label} · {kind}", exhibit.item.caption or exhibit.item.display_name
+
+
+def front_matter(
+    appeal: Appeal,
+    version: AppealVersion,
+    exhibits: list[Exhibit],
+    files: list[dict[str, Any]],
+    wording: Wording,
+    dossier_pages: int,
+    workdir: Path,
+) -> list[tuple[tuple[str, str], Path]]:
+    """Cover, matrix and index; the index is laid out twice so its own length is known."""
+    content = version.content
+    complaint = appeal.complaint
+    remedies = [bi(wording.label(r)) for r in content["remedies"]] or [bi(FIELDS["none"])]
+    submitted = version.submitted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    late = f" ({bi(FIELDS['late'])})" if version.late else ""
+    cover = Document(
+        f"{appeal.number} v{version.number}",
+        [
+            Heading(bi(TITLES["cover"])),
+            Text(appeal.number, size=14),
+            Gap(),
+            Fields(
+                [
+                    (bi(FIELDS["appeal"]), appeal.number),
+                    (bi(FIELDS["shop"]), complaint.shop.name if complaint.shop else ""),
+                    (
+                        bi(FIELDS["complaint"]),
+                        f"{complaint.external_id} · " + bi(wording.label(complaint.type.value)),
+                    ),
+                    (bi(FIELDS["order"]), complaint.order.number if complaint.order else "—"),
+                    (
+                        bi(FIELDS["category"]),
+                        bi(wording.label(content["category"])) if content["category"] else "—",
+                    ),
+                    (bi(FIELDS["remedies"]), "\n".join(remedies)),
+                    (bi(FIELDS["version"]), f"{version.number}"),
+                    (bi(FIELDS["submitted"]), submitted + late),
+                    (bi(FIELDS["exhibits"]), str(len(exhibits))),
+                    (bi(FIELDS["manifest"]), files_digest(files)),
+                    (bi(FIELDS["content"]), version.content_sha256),
+                ]
+            ),
+            Heading(bi(TITLES["statement"]), 2),
+            Text(content["statement"] or "—"),
+        ],
+    )
+    matrix = Document(
+        bi(TITLES["matrix"]),
+        [
+            Heading(bi(TITLES["matrix"])),
+            Grid(
+                ["#", bi(FIELDS["allegation"]), bi(FIELDS["answer"]), bi(FIELDS["cited"])],
+                [
+                    [
+                        row_label(i),
+                        row["allegation"],
+                        row["answer"],
+                        ", ".join(row["exhibits"]) or "—",
+                    ]
+                    for i, row in enumerate(content["rows"])
+                ],
+                widths=[0.06, 0.37, 0.42, 0.15],
+            ),
+        ],
+    )
+    cover_path, matrix_path, index_path = (
+        workdir / n for n in ("cover.pdf", "matrix.pdf", "index.pdf")
+    )
+    before = pdfpages.render(cover, cover_path) + pdfpages.render(matrix, matrix_path)
+    index_pages = 1
+    for _attempt in range(3):
+        first = before + index_pages
+        page = first
+        for exhibit, entry in zip(exhibits, files, strict=True):
+            exhibit.first_page = page
+            entry["first_page"] = page + 1
+            page += exhibit.pages
+        index = Document(
+            bi(TITLES["index"]),
+            [
+                Heading(bi(TITLES["index"])),
+                Grid(
+                    [bi(FIELDS[n]) for n in ("label", "kind", "caption", "pages", "sha")],
+                    [
+                        [
+                            e.label,
+                            bi(wording.label(e.kind)),
+                            e.item.caption or e.item.display_name,
+                            _page_range(e.first_page + 1, e.pages),
+                            f["sha256"][:12],
+                        ]
+                        for e, f in zip(exhibits, files, strict=True)
+                    ],
+                    widths=[0.08, 0.24, 0.4, 0.12, 0.16],
+                ),
+                Gap(),
+                Text(
+                    bi(TITLES["dossier"]) + f": {_page_range(page + 1, dossier_pages)}",
+                    muted=True,
+                ),
+            ],
+        )
+        laid_out = pdfpages.render(index, index_path)
+        if laid_out == index_pages:
+            break
+        index_pages = laid_out
+    return [(TITLES["cover"], cover_path), (TITLES["matrix"], matrix_path),
+            (TITLES["index"], index_path)]  # fmt: skip
+
+
+def _page_range(first: int, count: int) -> str:
+    return str(first) if count <= 1 else f"{first}–{first + count - 1}"
+
+
+def dossier_document(
+    session: Session, appeal: Appeal, version: AppealVersion, store: BlobStore, wording: Wording
+) -> Document:
+    chats = {}
+    for item in text_items(session, appeal.complaint_id):
+        with store.open(item.content_key or item.blob_key) as handle:
+            chats[item.id] = handle.read(2_000_000).decode("utf-8", errors="replace")
+    dossier = build_dossier(
+        session, ShopReader(appeal.shop_id), appeal.complaint_id,
+        known_at=version.submitted_at, chats=chats,
+    )  # fmt: skip
+    as_of = dossier.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    intro = wording.text(
+        N_("What the shop's own orders and complaints say about buyer %(buyer)s, as of %(when)s."),
+        buyer=dossier.buyer_ref, when=as_of,
+    )  # fmt: skip
+    blocks: list[Any] = [Heading(bi(TITLES["dossier"])), Text(intro[0]), Text(intro[1]), Gap()]
+    marks = {"alert": "▲", "warning": "△", "info": "·"}
+    for signal in dossier.signals:
+        english, chinese = wording.text(signal.message, **signal.params)
+        blocks.append(Text(f"{marks.get(signal.level, '·')} {english}"))
+        if chinese != english:
+            blocks.append(Text(f"   {chinese}", muted=True))
+    footnote = (
+        f"{dossier.algorithm} · {len(dossier.inputs.get('orders', []))} orders · "
+        f"{len(dossier.inputs.get('complaints', []))} complaints · SHA-256 {dossier.digest}"
+    )
+    blocks.extend([Gap(), Text(footnote, muted=True, size=7.5)])
+    return Document(bi(TITLES["dossier"]), blocks)

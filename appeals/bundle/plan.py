@@ -1,0 +1,303 @@
+"""The bundle's plan: what each exhibit becomes (an image page at some size, or a rendered
+document), how many pages it takes, and the downscaling that fits the platform's limit."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appeals.errors import N_, Conflict
+from appeals.models import AppealVersion, EvidenceItem
+from appeals.permissions import Role
+from appeals.policies import BudgetProfile
+from evidence.names import sanitize_display_name
+from evidence.pdfimage import LADDER, PreparedImage, Rung, prepare_image
+from evidence.storage import BlobStore
+
+FORMAT = "appeal-desk-bundle/1"
+MANIFEST = "manifest.json"
+PDF_NAME = "bundle.pdf"
+MAX_TABLE_ROWS = 5000
+# Media types already compressed: stored in the ZIP as they are (deflating them costs
+# 14x the time and saves about 2%).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STORED_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/webp", "image/heic", "application/pdf", XLSX}
+)
+TITLES = {
+    "cover": ("Appeal evidence bundle", "申诉证据包"),
+    "statement": ("Statement of facts", "事实陈述"),
+    "matrix": ("Rebuttal matrix", "逐项反驳"),
+    "index": ("Exhibit index", "证据目录"),
+    "exhibits": ("Exhibits", "证据"),
+    "dossier": ("Complainant dossier", "投诉人档案"),
+}
+FIELDS = {
+    "appeal": ("Appeal", "申诉编号"),
+    "shop": ("Shop", "店铺"),
+    "complaint": ("Complaint", "投诉"),
+    "order": ("Order", "订单"),
+    "category": ("Category", "恶意类型"),
+    "remedies": ("Remedies requested", "申请的处理"),
+    "version": ("Version", "版本"),
+    "submitted": ("Submitted", "提交时间"),
+    "late": ("late submission", "逾期提交"),
+    "exhibits": ("Exhibits", "证据数量"),
+    "manifest": ("Exhibit manifest SHA-256", "证据清单 SHA-256"),
+    "content": ("Version content SHA-256", "版本内容 SHA-256"),
+    "allegation": ("Allegation", "投诉主张"),
+    "answer": ("Answer", "商家答复"),
+    "cited": ("Exhibits", "证据"),
+    "label": ("Label", "编号"),
+    "kind": ("Kind", "类型"),
+    "caption": ("Caption", "说明"),
+    "pages": ("Pages", "页码"),
+    "sha": ("SHA-256", "SHA-256"),
+    "none": ("none", "无"),
+}
+
+
+def bi(pair: tuple[str, str]) -> str:
+    """English and Chinese together, once when they are the same."""
+    english, chinese = pair
+    return english if english == chinese else f"{english} / {chinese}"
+
+
+class Wording(Protocol):
+    """Translations for the bundle's variable text: messages and enum labels, (en, zh)."""
+
+    def text(self, msgid: str, **params: Any) -> tuple[str, str]: ...
+
+    def label(self, value: str) -> tuple[str, str]: ...
+
+
+class PlainWording:
+    """English only: what tools without the portal's catalogue use."""
+
+    def text(self, msgid: str, **params: Any) -> tuple[str, str]:
+        english = msgid % params if params else msgid
+        return english, english
+
+    def label(self, value: str) -> tuple[str, str]:
+        english = value.replace("_", " ").capitalize()
+        return english, english
+
+
+@dataclass(frozen=True)
+class ShopReader:
+    """Reads the shop's own records for its bundle (the dossier), and nothing else."""
+
+    shop_id: int
+    role: Role = Role.MERCHANT_STAFF
+    is_active: bool = True
+    id: int | None = None
+
+
+@dataclass
+class Exhibit:
+    label: str
+    item: EvidenceItem
+    entry: dict[str, Any]
+    source_key: str  # the redacted copy if there is one, else the original
+    redacted: bool
+    pages: int = 1
+    image: PreparedImage | None = None
+    document: Path | None = None  # rendered table or text, or the PDF itself
+    first_page: int = 0
+
+    @property
+    def kind(self) -> str:
+        return str(self.entry["kind"])
+
+    @property
+    def image_source(self) -> str | None:
+        if not self.item.is_image:
+            return None
+        return self.item.redacted_key or self.item.page_key or self.item.normalized_key
+
+    def source_for(self, rung: Rung) -> str | None:
+        """The upload-time page copy serves the first rung; lower rungs start from the full
+        upright copy, so that each step down is taken from the best picture."""
+        if rung is LADDER[0]:
+            return self.image_source
+        return self.item.redacted_key or self.item.normalized_key
+
+
+@dataclass
+class Built:
+    pdf: Path
+    zip: Path
+    pages: int
+    manifest: dict[str, Any]
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+Progress = Callable[[int, int], None]
+
+
+def safe_member_name(label: str, name: str) -> str:
+    """`originals/A-1 receipt.pdf`: letters of any script, digits and a few marks only."""
+    clean = sanitize_display_name(name)
+    clean = unicodedata.normalize("NFC", clean)
+    clean = re.sub(r"[^\w.\-() ]", "_", clean).strip(" ._") or "file"
+    stem, dot, suffix = clean.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = clean, ""
+    stem = stem[:80].rstrip(" ._") or "file"
+    return f"originals/{label} {stem}" + (f".{suffix.lower()}" if suffix else "")
+
+
+def exhibits_of(session: Session, version: AppealVersion) -> list[Exhibit]:
+    """The version's exhibits with their items, refusing any whose file changed since."""
+    entries = version.content["exhibits"]
+    ids = [entry["evidence_id"] for entry in entries]
+    items = {i.id: i for i in session.scalars(select(EvidenceItem).where(EvidenceItem.id.in_(ids)))}
+    exhibits = []
+    for entry in entries:
+        item = items.get(entry["evidence_id"])
+        if (
+            item is None
+            or item.sha256 != entry["sha256"]
+            or (item.redacted_key != entry.get("redacted_sha256"))
+        ):
+            raise Conflict(
+                N_("Exhibit %(label)s changed after submission; the bundle cannot be built."),
+                label=entry["label"],
+            )
+        exhibits.append(
+            Exhibit(
+                entry["label"],
+                item,
+                entry,
+                item.redacted_key or item.blob_key,
+                item.redacted_key is not None,
+            )
+        )
+    return exhibits
+
+
+def file_entries(exhibits: list[Exhibit]) -> list[dict[str, Any]]:
+    files = []
+    for exhibit in exhibits:
+        item = exhibit.item
+        name = item.display_name
+        if exhibit.redacted:
+            stem = name.rpartition(".")[0] or name
+            lossless = item.media_type in ("image/png", "image/webp")
+            name = f"{stem} (redacted).{'png' if lossless else 'jpg'}"
+        files.append(
+            {
+                "label": exhibit.label,
+                "kind": exhibit.kind,
+                "caption": item.caption,
+                "path": safe_member_name(exhibit.label, name),
+                "media_type": item.media_type,
+                "sha256": exhibit.source_key if exhibit.redacted else item.sha256,
+                "size": None,  # filled in while the ZIP is written
+                "pages": exhibit.pages,
+                "first_page": None,
+                "redacted": exhibit.redacted,
+                "original_sha256": item.sha256,
+                "provenance": item.provenance.value,
+            }
+        )
+    return files
+
+
+def prepare_images(
+    images: list[Exhibit],
+    store: BlobStore,
+    workdir: Path,
+    rung: Rung,
+    threads: int,
+    step: Callable[[], None] | None,
+) -> None:
+    """Prepare each image stream on disk; Pillow lets go of the GIL, so two run at once."""
+
+    def prepare(exhibit: Exhibit) -> PreparedImage:
+        key = exhibit.source_for(rung)
+        assert key is not None
+        out = workdir / f"image-{exhibit.label}-{rung.max_side}.bin"
+        with store.open(key) as handle:
+            source = _seekable(handle)
+            size = _size(source)
+            prepared = prepare_image(source, size, out, rung)
+        earlier = exhibit.image
+        if earlier is not None and earlier.size <= prepared.size:
+            # A flat screenshot can grow as a JPEG: the fit only ever makes things smaller.
+            prepared.path.unlink()
+            return earlier
+        if earlier is not None:
+            earlier.path.unlink()
+        return prepared
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for exhibit, prepared in zip(images, pool.map(prepare, images), strict=True):
+            exhibit.image = prepared
+            exhibit.pages = 1
+            if step:
+                step()
+
+
+def _seekable(handle: IO[bytes]) -> IO[bytes]:
+    if handle.seekable():
+        return handle
+    import io
+
+    return io.BytesIO(handle.read())
+
+
+def _size(handle: IO[bytes]) -> int:
+    handle.seek(0, 2)
+    size = handle.tell()
+    handle.seek(0)
+    return size
+
+
+def _estimate(exhibits: list[Exhibit]) -> int:
+    total = 0
+    for exhibit in exhibits:
+        if exhibit.image is not None:
+            total += exhibit.image.size
+        elif exhibit.document is not None:
+            total += exhibit.document.stat().st_size
+    return total + 200_000  # cover, matrix, index, dossier, font subset
+
+
+def fit(
+    images: list[Exhibit],
+    exhibits: list[Exhibit],
+    store: BlobStore,
+    workdir: Path,
+    profile: BudgetProfile,
+    threads: int,
+    report: dict[str, Any],
+) -> None:
+    """Step down the downscaling ladder until the PDF fits the platform's size limit."""
+    estimate = _estimate(exhibits)
+    for rung in LADDER[1:]:
+        if estimate <= profile.max_bytes or not images:
+            return
+        before = estimate
+        prepare_images(images, store, workdir, rung, threads, None)
+        estimate = _estimate(exhibits)
+        scaled = sum(1 for e in images if e.image and e.image.width < e.image.source_width)
+        report["fit"].append(
+            {
+                "max_side": rung.max_side,
+                "quality": rung.quality,
+                "images": scaled,
+                "before_bytes": before,
+                "after_bytes": estimate,
+            }
+        )
+    if estimate > profile.max_bytes:
+        report["over_bytes"] = estimate - profile.max_bytes
