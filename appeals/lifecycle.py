@@ -103,6 +103,16 @@ def _may(actor: Actor, appeal: Appeal, party: Party) -> bool:
     return True
 
 
+def flush_or_conflict(session: Session) -> None:
+    """Write the appeal's change, or tell the user someone else changed it first."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            N_("This appeal was changed by someone else. Reload it to see the latest version.")
+        ) from None
+
+
 def transition(
     session: Session,
     actor: Actor,
@@ -128,12 +138,7 @@ def transition(
     appeal.state_changed_at = now or utcnow()
     if before_flush is not None:
         before_flush(appeal)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            N_("This appeal was changed by someone else. Reload it to see the latest version.")
-        ) from None
+    flush_or_conflict(session)
     audit.record(
         session, actor, f"appeal.{action.value}", appeal,
         before={"state": previous.value}, after={"state": move.target.value},

@@ -216,10 +216,8 @@ def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
 def referenced_keys(session: Session) -> set[str]:
     """Every blob key some row refers to (for the orphan sweep)."""
     keys: set[str] = set()
-    columns = (EvidenceItem.blob_key, EvidenceItem.normalized_key, EvidenceItem.thumbnail_key,
-               EvidenceItem.content_key, EvidenceItem.page_key, EvidenceItem.redacted_key,
-               EvidenceItem.redacted_thumbnail_key)  # fmt: skip
-    for column in columns:
+    for name in EvidenceItem.BLOB_COLUMNS:
+        column = getattr(EvidenceItem, name)
         keys.update(key for key in session.scalars(select(column).distinct()) if key)
     return keys
 

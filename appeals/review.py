@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from appeals import audit
 from appeals.appeal import check_cited, freeze_version
 from appeals.clock import utcnow
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
-from appeals.lifecycle import Action, transition
+from appeals.lifecycle import Action, flush_or_conflict, transition
 from appeals.models import (
     Appeal,
     AppealState,
@@ -184,12 +183,7 @@ def claim(session: Session, actor: Actor, appeal: Appeal, *, now: datetime | Non
         if appeal.reviewer_id is not None:
             raise Conflict(N_("Another reviewer has already taken this appeal."))
         appeal.reviewer_id = user_id
-        try:
-            session.flush()
-        except StaleDataError:
-            raise Conflict(
-                N_("This appeal was changed by someone else. Reload it to see the latest version.")
-            ) from None
+        flush_or_conflict(session)
         audit.record(session, actor, "appeal.claimed", appeal, after={"reviewer": user_id})
         return
 
@@ -231,12 +225,7 @@ def assign(
     appeal.reviewer_id = target.id
     if appeal.state is not S.SECOND_REVIEW:
         appeal.first_reviewer_id = target.id
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            N_("This appeal was changed by someone else. Reload it to see the latest version.")
-        ) from None
+    flush_or_conflict(session)
     audit.record(session, actor, "appeal.reassigned", appeal, before=before,
                  after={"reviewer": target.id})  # fmt: skip
 

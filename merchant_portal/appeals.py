@@ -18,6 +18,7 @@ from merchant_portal.access import permission_required
 from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, AppealForm, WithdrawForm
+from merchant_portal.review_forms import AnswerForm, ReappealForm
 
 bp = Blueprint("appeal", __name__)
 
@@ -171,25 +172,19 @@ def withdraw(appeal_id: int) -> ResponseReturnValue:
     return render_template("merchant/appeal_withdraw.html", appeal=appeal, form=form)
 
 
-def _cited_ids() -> list[int]:
-    """The locker files ticked in an answer or a second appeal."""
-    return [int(value) for value in request.form.getlist("evidence") if value.isdigit()]
-
-
 @bp.post("/appeals/<int:appeal_id>/respond")
 @permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
 def respond(appeal_id: int) -> ResponseReturnValue:
     appeal = appeals.get_appeal(db(), current_user, appeal_id)
-    if not ActionForm().validate_on_submit():
+    form = AnswerForm()
+    if not form.validate_on_submit():
         return _page(appeal, status=400)
     try:
-        review.respond(db(), current_user, appeal, request.form.get("answer", ""),
-                       _cited_ids())  # fmt: skip
+        review.respond(db(), current_user, appeal, form.answer.data or "", form.evidence_ids())
     except DomainError as error:
         db().rollback()
         appeal = appeals.get_appeal(db(), current_user, appeal_id)
-        field = error.field or "answer"
-        return _page(appeal, status=422, errors={field: gettext(error.message, **error.params)})
+        return _page(appeal, status=422, errors=form.refuse(error))
     db().commit()
     flash(gettext("Answer sent as a new version. The reviewer's clock runs again."), "success")
     return redirect(url_for(".show", appeal_id=appeal.id))
@@ -199,16 +194,16 @@ def respond(appeal_id: int) -> ResponseReturnValue:
 @permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
 def reappeal(appeal_id: int) -> ResponseReturnValue:
     appeal = appeals.get_appeal(db(), current_user, appeal_id)
-    if not ActionForm().validate_on_submit():
+    form = ReappealForm()
+    if not form.validate_on_submit():
         return _page(appeal, status=400)
     try:
-        review.reappeal(db(), current_user, appeal, request.form.get("statement", ""),
-                        _cited_ids(), policy=policies().review)  # fmt: skip
+        review.reappeal(db(), current_user, appeal, form.statement.data or "",
+                        form.evidence_ids(), policy=policies().review)  # fmt: skip
     except DomainError as error:
         db().rollback()
         appeal = appeals.get_appeal(db(), current_user, appeal_id)
-        field = error.field or "statement"
-        return _page(appeal, status=422, errors={field: gettext(error.message, **error.params)})
+        return _page(appeal, status=422, errors=form.refuse(error))
     db().commit()
     flash(gettext("Appealed again. A senior reviewer who did not rule first will decide."),
           "success")  # fmt: skip

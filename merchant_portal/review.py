@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from appeals import builds, review
-from appeals.errors import N_, InvalidInput
+from appeals.errors import InvalidInput
 from appeals.lifecycle import allowed_actions
 from appeals.models import (
     Appeal,
@@ -28,11 +26,11 @@ from appeals.models import (
     Shop,
 )
 from appeals.permissions import Permission
-from appeals.rebuttal import row_labels
 from merchant_portal.access import permission_required
 from merchant_portal.config import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm
+from merchant_portal.review_forms import NoteForm, QuestionForm, RulingForm
 
 bp = Blueprint("review", __name__)
 CLOCKS = ("past_due", "under_24_hours", "paused")
@@ -153,97 +151,45 @@ def assign(appeal_id: int) -> ResponseReturnValue:
 @permission_required(Permission.REVIEW_QUEUE_READ)
 def note(appeal_id: int) -> ResponseReturnValue:
     found = review.review_appeal(db(), current_user, appeal_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _screen(found, status=400)
     try:
-        review.add_note(db(), current_user, found, request.form.get("body", ""))
+        review.add_note(db(), current_user, found, form.body.data or "")
     except InvalidInput as error:
-        return _screen(found, {"body": gettext(error.message, **error.params)}, 422)
+        return _screen(found, form.refuse(error), 422)
     db().commit()
     return redirect(url_for(".appeal", appeal_id=found.id, _anchor="notes"))
-
-
-def _local_time(value: str) -> datetime | None:
-    """A datetime-local field in the reviewer's zone, as UTC-aware."""
-    if not value:
-        return None
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(N_("Give a date and time."), field="due_at") from None
-    return naive.replace(tzinfo=ZoneInfo(current_user.time_zone))
 
 
 @bp.post("/appeals/<int:appeal_id>/request-info")
 @permission_required(Permission.REVIEW_QUEUE_READ)
 def request_info(appeal_id: int) -> ResponseReturnValue:
     found = review.review_appeal(db(), current_user, appeal_id)
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        return _screen(found, status=400)
     try:
-        due = _local_time(request.form.get("due_at", ""))
-        review.request_info(db(), current_user, found, request.form.get("question", ""), due,
-                            policy=policies().review)  # fmt: skip
+        review.request_info(db(), current_user, found, form.question.data or "",
+                            form.due(current_user.time_zone), policy=policies().review)  # fmt: skip
     except InvalidInput as error:
-        field = error.field or "question"
-        return _screen(found, {field: gettext(error.message, **error.params)}, 422)
+        return _screen(found, form.refuse(error), 422)
     db().commit()
     flash(gettext("Question sent. Your clock stands still until the merchant answers."), "success")
     return redirect(url_for(".appeal", appeal_id=found.id))
-
-
-def ruling_input(form: Any, appeal: Appeal) -> review.RulingInput:
-    """The ruling form as the domain's input (the domain checks everything)."""
-    version = appeal.versions[-1]
-    findings = [
-        {"row": row, "accepted": form.get(f"row_{row}") == "accept",
-         "reason": form.get(f"reason_{row}", "")}
-        for row in row_labels(len(version.content["rows"]))
-    ]  # fmt: skip
-    insufficient = [
-        {"label": e["label"], "reason": form.get(f"insufficient_{e['label']}", "")}
-        for e in version.content["exhibits"]
-        if form.get(f"insufficient_{e['label']}", "").strip()
-    ]
-    merchant: list[dict[str, Any]] = []
-    for kind in review.MERCHANT_MEASURES:
-        if form.get(f"m_{kind}"):
-            measure: dict[str, Any] = {"kind": kind}
-            if kind == "suspension":
-                measure["days"] = _int(form.get("m_suspension_days"))
-            if kind == "fine":
-                measure["amount"] = form.get("m_fine_amount", "")
-            merchant.append(measure)
-    buyer: list[dict[str, Any]] = []
-    for kind in review.BUYER_MEASURES:
-        if form.get(f"b_{kind}"):
-            measure = {"kind": kind}
-            if kind == "buyer_restriction":
-                measure["days"] = _int(form.get("b_buyer_restriction_days"))
-            buyer.append(measure)
-    outcome = form.get("outcome", "")
-    if outcome not in {o.value for o in Outcome}:
-        raise InvalidInput(N_("Choose the outcome."), field="outcome")
-    return review.RulingInput(
-        outcome=Outcome(outcome), findings=findings, insufficient=insufficient,
-        rule_applied=form.get("rule_applied", ""), merchant_measures=merchant,
-        buyer_measures=buyer, summary=form.get("summary", ""),
-    )  # fmt: skip
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
 
 
 @bp.post("/appeals/<int:appeal_id>/rule")
 @permission_required(Permission.REVIEW_QUEUE_READ)
 def rule(appeal_id: int) -> ResponseReturnValue:
     found = review.review_appeal(db(), current_user, appeal_id)
+    form = RulingForm.for_version(found.versions[-1])
+    if not form.validate_on_submit():
+        return _screen(found, status=400)
     try:
-        review.rule(db(), current_user, found, ruling_input(request.form, found),
-                    policy=policies().review)  # fmt: skip
+        review.rule(db(), current_user, found, form.ruling_input(), policy=policies().review)
     except InvalidInput as error:
-        field = error.field or "outcome"
-        return _screen(found, {field: gettext(error.message, **error.params)}, 422)
+        return _screen(found, form.refuse(error), 422)
     db().commit()
     flash(gettext("Ruling recorded. The merchant can read it now."), "success")
     return redirect(url_for(".appeal", appeal_id=found.id))

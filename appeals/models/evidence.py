@@ -100,14 +100,17 @@ class EvidenceItem(Base):
     def is_image(self) -> bool:
         return self.media_type.startswith("image/")
 
+    # Every column that names a stored blob: what the item keeps alive in the store.
+    BLOB_COLUMNS = (
+        "blob_key",
+        "normalized_key",
+        "thumbnail_key",
+        "content_key",
+        "page_key",
+        "redacted_key",
+        "redacted_thumbnail_key",
+    )
+
     def blob_keys(self) -> list[str]:
-        keys = (
-            self.blob_key,
-            self.normalized_key,
-            self.thumbnail_key,
-            self.content_key,
-            self.page_key,
-            self.redacted_key,
-            self.redacted_thumbnail_key,
-        )
-        return [key for key in keys if key]
+        """The keys of every blob this item refers to."""
+        return [key for name in self.BLOB_COLUMNS if (key := getattr(self, name))]
