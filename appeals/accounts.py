@@ -17,9 +17,9 @@ from appeals.clock import utcnow
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.models import ApiToken, Shop, User
 from appeals.permissions import Actor, Permission, Role, require
+from appeals.policies import POLICY_DEFAULTS
 
 SUPPORTED_LOCALES = ("zh_Hans_CN", "en")
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "apd_"  # noqa: S105 (a public marker, not a secret)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -86,7 +86,7 @@ def create_user(
     shop: Shop | None = None,
     display_name: str = "",
     locale: str | None = None,
-    time_zone: str = DEFAULT_TIME_ZONE,
+    time_zone: str = POLICY_DEFAULTS["DEFAULT_TIME_ZONE"],
 ) -> User:
     """Create an account; merchant roles need a shop and platform roles must have none."""
     require(actor, Permission.ADMIN_USER_MANAGE)

@@ -22,7 +22,7 @@ from appeals.models import Complaint, ComplaintChannel, ComplaintStatus, Complai
 from appeals.permissions import Actor, Permission, require
 from appeals.policies import DeadlinePolicy
 from evidence.errors import RejectedUpload
-from evidence.tables import read_table
+from evidence.tables import TableLimits, read_table
 
 FIELDS = (
     "external_id", "shop", "type", "channel", "description", "buyer_ref",
@@ -179,7 +179,7 @@ class FileImportResult:
     errors: list[tuple[int, str]]
 
 
-def read_complaint_file(path: Path) -> list[dict[str, Any]]:
+def read_complaint_file(path: Path, limits: TableLimits) -> list[dict[str, Any]]:
     """Complaint reports from a JSON list (or {"complaints": [...]}) or a CSV with a header."""
     if path.suffix.lower() == ".json":
         try:
@@ -190,7 +190,7 @@ def read_complaint_file(path: Path) -> list[dict[str, Any]]:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise RejectedUpload("malformed_json", N_("Expected a list of complaint objects."))
         return records
-    table = read_table(path)
+    table = read_table(path, limits)
     header = [name.strip().lower() for name in table.header]
     return [dict(zip(header, row, strict=False)) for row in table.rows]
 

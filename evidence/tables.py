@@ -28,7 +28,7 @@ def N_(message: str) -> str:
 class TableLimits:
     """What a tabular upload may be; past any of these it is refused before parsing."""
 
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int  # the configured upload cap (PORTAL_IMPORT_MAX_BYTES)
     max_rows: int = 100_000
     max_columns: int = 64
     max_cell_chars: int = 4_000
@@ -46,9 +46,8 @@ class Table:
     first_row: int = 2
 
 
-def read_table(path: Path, limits: TableLimits | None = None) -> Table:
+def read_table(path: Path, limits: TableLimits) -> Table:
     """Read a CSV or XLSX file into text cells, refusing anything else or anything too big."""
-    limits = limits or TableLimits()
     size = path.stat().st_size
     if size == 0:
         raise RejectedUpload("empty", N_("The file is empty."))

@@ -21,6 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from merchant_portal import config
 
     config.load(app, test_config)
+    from merchant_portal.context import build_context
+
+    app.extensions["appeal_desk.context"] = build_context(app.config)
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
     _register_extensions(app)
     _register_blueprints(app)
@@ -70,7 +73,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bundles.bp)
     app.register_blueprint(notifications.bp)
     notifications.init_app(app)
-    locker.init_app(app)
     jobs.init_app(app)
     app.register_blueprint(review.bp, url_prefix="/review")
     app.register_blueprint(admin.bp, url_prefix="/admin")

@@ -14,7 +14,7 @@ from appeals.errors import DomainError
 from appeals.models import Shop, User
 from appeals.permissions import Permission, Role
 from merchant_portal.access import permission_required
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from merchant_portal.database import db
 from merchant_portal.forms import (
     ActionForm,
@@ -95,6 +95,7 @@ def _create_user(form: UserForm) -> User:
         password=form.password.data,
         shop=shop,
         display_name=form.display_name.data or "",
+        time_zone=policies().time_zone,
     )
 
 

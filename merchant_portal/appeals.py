@@ -15,7 +15,7 @@ from appeals.lifecycle import Action, allowed_actions
 from appeals.models import Appeal, AppealState, EvidenceItem, MaliciousCategory, Ruling
 from appeals.permissions import Permission
 from merchant_portal.access import permission_required
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, AppealForm, WithdrawForm
 from merchant_portal.review_forms import AnswerForm, ReappealForm

@@ -22,13 +22,14 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from appeals import builds
-from appeals.bundle import signing_key, verify
+from appeals.bundle import verify
 from appeals.models import Appeal, BuildState, BundleBuild
 from appeals.permissions import Actor, Permission
 from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
 from merchant_portal import jobs
 from merchant_portal.access import permission_required
+from merchant_portal.context import context
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, VerifyBundleForm
 from merchant_portal.locker import blob_store
@@ -132,7 +133,7 @@ def verify_upload() -> ResponseReturnValue:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            folder = Path(current_app.config["DATA_DIR"]) / "quarantine"
+            folder = context().quarantine
             try:
                 received = quarantine(form.bundle.data.stream, folder, VERIFY_MAX_BYTES)
             except RejectedUpload as error:
@@ -149,8 +150,7 @@ def verify_upload() -> ResponseReturnValue:
 
 
 def _key() -> bytes:
-    config = current_app.config
-    return signing_key(config.get("BUNDLE_SIGNING_KEY") or config["SECRET_KEY"])
+    return context().signing_key
 
 
 def verify_file(path: Path) -> Any:

@@ -23,7 +23,7 @@ from evidence.errors import RejectedUpload
 from evidence.intake import sweep_quarantine
 from evidence.storage import sweep
 from evidence.tables import Table, read_table
-from merchant_portal.config import policies
+from merchant_portal.context import context, policies
 from merchant_portal.database import db
 
 
@@ -63,7 +63,7 @@ def demo(if_empty: bool) -> None:
         )
     from merchant_portal.locker import blob_store
 
-    workdir = Path(current_app.config["DATA_DIR"]) / "quarantine"
+    workdir = context().quarantine
     users = load_demo(db(), policies(), store=blob_store(), workdir=workdir)
     db().commit()
     click.echo(f"Demo data loaded. Every demo account uses the password: {DEMO_PASSWORD}")
@@ -104,6 +104,7 @@ def create_user(
         password=password,
         shop=shop,
         display_name=display_name,
+        time_zone=policies().time_zone,
     )
     db().commit()
     click.echo(f"User {user.id}: {user.email} ({user.role.value})")
@@ -173,7 +174,7 @@ def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
     plan = order_import.plan_import(
         _read(path),
         time_zone=time_zone or policies().time_zone,
-        fingerprint_key=current_app.config["FINGERPRINT_KEY"],
+        fingerprint_key=context().fingerprint_key,
     )
     if plan.missing_required:
         raise click.ClickException("no column for: " + ", ".join(plan.missing_required))
@@ -194,7 +195,7 @@ def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
 def import_complaints(path: Path) -> None:
     """Record complaints from a JSON list or a CSV file; known external ids are kept."""
     try:
-        records = intake.read_complaint_file(path)
+        records = intake.read_complaint_file(path, policies().imports)
     except RejectedUpload as error:
         raise click.ClickException(str(error)) from None
     result = intake.import_complaints(
@@ -235,7 +236,7 @@ def sweep_orphans(min_age: int) -> None:
 
     kept = locker.referenced_keys(db()) | builds.published_keys(db())
     removed = sweep(blob_store(), kept, min_age_seconds=min_age)
-    stale = sweep_quarantine(Path(current_app.config["DATA_DIR"]) / "quarantine", min_age)
+    stale = sweep_quarantine(context().quarantine, min_age)
     click.echo(f"{len(removed)} orphan blobs removed, {stale} stale quarantine files removed.")
 
 
@@ -316,7 +317,7 @@ def worker(workers: int) -> None:
     from merchant_portal import jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["BUNDLE_QUEUE"] != "redis":
+    if context(app).queue != "redis":
         raise click.ClickException(
             "The worker reads the Redis queue: set PORTAL_REDIS_URL (builds otherwise run "
             "inside the web process)."
@@ -330,7 +331,7 @@ def worker(workers: int) -> None:
 
 def _read(path: Path) -> Table:
     try:
-        return read_table(path)
+        return read_table(path, policies().imports)
     except RejectedUpload as error:
         raise click.ClickException(str(error)) from None
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
-from appeals.policies import POLICY_DEFAULTS, Policies
+from appeals.policies import POLICY_DEFAULTS
 
 DEFAULTS: dict[str, Any] = {
     # Storage. DATABASE_URL unset: a SQLite file in DATA_DIR (the instance folder by default).
@@ -73,17 +72,6 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'portal.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _local_secret_key(data_dir)
-    # Keys buyer phone and address fingerprints; derived so there is one secret to keep.
-    secret = str(app.config["SECRET_KEY"]).encode()
-    app.config["FINGERPRINT_KEY"] = hashlib.sha256(b"appeal-desk fingerprints:" + secret).digest()
-    # Built once: every door of this app applies the same rules.
-    app.config["POLICIES"] = Policies.from_settings(app.config)
-
-
-def policies(app: Flask | None = None) -> Policies:
-    """The configured rules of this app (built once, at start-up)."""
-    found: Policies = (app or current_app).config["POLICIES"]
-    return found
 
 
 def _local_secret_key(data_dir: Path) -> str:

@@ -9,10 +9,12 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import (
+    force_locale,
     format_datetime,
     format_timedelta,
     get_locale,
     get_timezone,
+    gettext,
     lazy_gettext,
 )
 from flask_login import current_user
@@ -33,7 +35,7 @@ from appeals.models import (
 from appeals.permissions import Role
 from appeals.rebuttal import row_label
 from appeals.vocabulary import BuyerMeasure, MerchantMeasure, Remedy
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 SESSION_LOCALE = "locale"
@@ -283,3 +285,31 @@ def init_app(app: Flask) -> None:
         get_locale=get_locale,
         html_lang=html_lang,
     )
+
+
+class PortalWording:
+    """The portal's own translations, English and Chinese, for the bundle's text."""
+
+    def text(self, msgid: str, **params: Any) -> tuple[str, str]:
+        return self._both(lambda: gettext(msgid, **params))
+
+    def label(self, value: str) -> tuple[str, str]:
+        def translated() -> str:
+            if value in REMEDY_LABELS:
+                return str(REMEDY_LABELS[value])
+            for table in (EVIDENCE_KIND_LABELS, MALICIOUS_LABELS,
+                          COMPLAINT_TYPE_LABELS):  # fmt: skip
+                for key, name in table.items():
+                    if key.value == value:
+                        return str(name)
+            return value
+
+        return self._both(translated)
+
+    @staticmethod
+    def _both(produce: Any) -> tuple[str, str]:
+        with force_locale("en"):
+            english = str(produce())
+        with force_locale("zh_Hans_CN"):
+            chinese = str(produce())
+        return english, chinese

@@ -15,75 +15,36 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import force_locale, gettext
 
 from appeals import builds
-from appeals.bundle import signing_key
 from appeals.models import BuildState
-from merchant_portal import i18n
-from merchant_portal.config import policies
+from merchant_portal.context import context
+from merchant_portal.i18n import PortalWording
 
 log = logging.getLogger("merchant_portal.jobs")
-QUEUES = ("thread", "redis", "inline")
 _hueys: dict[tuple[str, str], Any] = {}
 _worker_app: Flask | None = None
 
 
-class PortalWording:
-    """The portal's own translations, English and Chinese, for the bundle's text."""
-
-    def text(self, msgid: str, **params: Any) -> tuple[str, str]:
-        return self._both(lambda: gettext(msgid, **params))
-
-    def label(self, value: str) -> tuple[str, str]:
-        def translated() -> str:
-            if value in i18n.REMEDY_LABELS:
-                return str(i18n.REMEDY_LABELS[value])
-            for table in (i18n.EVIDENCE_KIND_LABELS, i18n.MALICIOUS_LABELS,
-                          i18n.COMPLAINT_TYPE_LABELS):  # fmt: skip
-                for key, name in table.items():
-                    if key.value == value:
-                        return str(name)
-            return value
-
-        return self._both(translated)
-
-    @staticmethod
-    def _both(produce: Any) -> tuple[str, str]:
-        with force_locale("en"):
-            english = str(produce())
-        with force_locale("zh_Hans_CN"):
-            chinese = str(produce())
-        return english, chinese
-
-
 def init_app(app: Flask) -> None:
-    queue = app.config.get("BUNDLE_QUEUE") or ("redis" if app.config.get("REDIS_URL") else "thread")
-    if queue not in QUEUES:
-        raise RuntimeError(f"PORTAL_BUNDLE_QUEUE must be one of {', '.join(QUEUES)}, not {queue!r}")
-    if queue == "redis" and not app.config.get("REDIS_URL"):
-        raise RuntimeError("PORTAL_BUNDLE_QUEUE=redis needs PORTAL_REDIS_URL")
-    app.config["BUNDLE_QUEUE"] = queue
     app.extensions["appeal_desk.jobs"] = {"lock": threading.Lock(), "executor": None}
 
 
 def settings(app: Flask | None = None) -> builds.BuildSettings:
-    from merchant_portal.locker import blob_store
-
+    """How this app builds bundles: its context's store, key and rules, its wording."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app.config
+    found = context(app)
     return builds.BuildSettings(
-        store=blob_store(),
-        key=signing_key(config.get("BUNDLE_SIGNING_KEY") or config["SECRET_KEY"]),
-        workdir=Path(config["DATA_DIR"]) / "bundles-work",
+        store=found.store,
+        key=found.signing_key,
+        workdir=found.bundle_workdir,
         wording=PortalWording(),
-        profile=policies(app).budget,
-        font=policies(app).bundle_font,
-        threads=int(config.get("BUNDLE_THREADS", 2)),
+        profile=found.policies.budget,
+        font=found.policies.bundle_font,
+        threads=int(app.config.get("BUNDLE_THREADS", 2)),
     )
 
 
@@ -97,7 +58,7 @@ def run_now(app: Flask, build_id: int) -> BuildState:
 def enqueue(build_id: int) -> None:
     """Start the build the configured way; the request goes on (except inline)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    queue = app.config["BUNDLE_QUEUE"]
+    queue = context(app).queue
     if queue == "inline":
         try:
             run_now(app, build_id)

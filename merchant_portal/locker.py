@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
-    Flask,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -26,30 +22,19 @@ from appeals.errors import DomainError
 from appeals.models import Complaint, EvidenceItem, EvidenceKind
 from appeals.permissions import Permission
 from evidence.errors import RejectedUpload
-from evidence.storage import BlobStore, LocalStore, S3Store
+from evidence.storage import BlobStore
 from evidence.tables import N_
 from merchant_portal.access import permission_required
-from merchant_portal.config import policies
+from merchant_portal.context import context, policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, EvidenceForm, RedactForm
 
 bp = Blueprint("locker", __name__)
 
 
-def init_app(app: Flask) -> None:
-    """Choose the blob store: an S3-compatible bucket when configured, else a local folder."""
-    if app.config.get("S3_BUCKET"):
-        store: BlobStore = S3Store.from_endpoint(
-            app.config["S3_BUCKET"], app.config.get("S3_ENDPOINT_URL")
-        )
-    else:
-        store = LocalStore(Path(app.config["DATA_DIR"]) / "blobs")
-    app.extensions["appeal_desk.blobs"] = store
-
-
 def blob_store() -> BlobStore:
-    store: BlobStore = current_app.extensions["appeal_desk.blobs"]
-    return store
+    """This app's blob store (chosen by the configuration, in its context)."""
+    return context().store
 
 
 def receive(
@@ -60,7 +45,7 @@ def receive(
     try:
         item = locker.receive_file(
             db(), current_user, complaint, upload.stream, filename=name, kind=kind, caption=caption,
-            store=blob_store(), workdir=Path(current_app.config["DATA_DIR"]) / "quarantine",
+            store=blob_store(), workdir=context().quarantine,
             policy=policies().locker,
         )  # fmt: skip
     except (RejectedUpload, DomainError) as refused:
@@ -179,7 +164,7 @@ def redact(item_id: int) -> ResponseReturnValue:
         try:
             locker.redact_item(
                 db(), current_user, item, parse_boxes(form.boxes.data or ""), store=blob_store(),
-                workdir=Path(current_app.config["DATA_DIR"]) / "quarantine",
+                workdir=context().quarantine,
             )  # fmt: skip
         except (RejectedUpload, DomainError) as refused:
             form.boxes.errors = [gettext(refused.message, **refused.params)]

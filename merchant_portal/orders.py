@@ -18,7 +18,7 @@ from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
 from evidence.tables import read_table
 from merchant_portal.access import permission_required
-from merchant_portal.config import policies
+from merchant_portal.context import context, policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, ImportForm
 
@@ -30,11 +30,11 @@ def _folder() -> Path:
 
 
 def _plan(record: OrderImport) -> order_import.ImportPlan:
-    table = read_table(_folder() / record.stored_name)
+    table = read_table(_folder() / record.stored_name, policies().imports)
     return order_import.plan_import(
         table,
         time_zone=current_user.time_zone,
-        fingerprint_key=current_app.config["FINGERPRINT_KEY"],
+        fingerprint_key=context().fingerprint_key,
     )
 
 
@@ -42,7 +42,7 @@ def _receive(upload: FileStorage) -> str:
     """Keep the upload only if it reads as a table; a refused file is removed at once."""
     received = quarantine(upload.stream, _folder(), policies().imports.max_bytes)
     try:
-        read_table(received.path)
+        read_table(received.path, policies().imports)
     except RejectedUpload:
         discard(received)
         raise

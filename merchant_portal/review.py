@@ -27,7 +27,7 @@ from appeals.models import (
 )
 from appeals.permissions import Permission
 from merchant_portal.access import permission_required
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm
 from merchant_portal.review_forms import NoteForm, QuestionForm, RulingForm

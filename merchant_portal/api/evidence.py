@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import current_app, request
+from flask import request
 from pydantic import BaseModel, Field
 
 from appeals import locker
@@ -12,7 +10,7 @@ from appeals.errors import N_, InvalidInput, RefusedFile
 from appeals.models import Complaint, EvidenceItem, EvidenceKind
 from evidence.errors import RejectedUpload
 from merchant_portal.api.frame import current_api_user
-from merchant_portal.config import policies
+from merchant_portal.context import context, policies
 from merchant_portal.database import db
 from merchant_portal.locker import blob_store
 
@@ -47,7 +45,7 @@ def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
         item = locker.receive_file(
             db(), actor, complaint, upload.stream, filename=upload.filename or "file",
             kind=form.kind, caption=form.caption, store=blob_store(),
-            workdir=Path(current_app.config["DATA_DIR"]) / "quarantine", policy=policies().locker,
+            workdir=context().quarantine, policy=policies().locker,
         )  # fmt: skip
     except RejectedUpload as refused:
         raise RefusedFile(refused.code, refused.message, **refused.params) from None

@@ -18,7 +18,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 
 from appeals.bundle import signing_key, verify
 from appeals.models import AppealVersion, BundleBuild, EvidenceItem
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from tests.bundles import submitted_appeal
 from tests.conftest import World, csrf_token, log_in
 

@@ -14,9 +14,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from appeals import complaints
-from appeals.models import Appeal, AppealState, AuditEvent, ComplaintChannel, ComplaintType, Shop
+from appeals.models import (
+    Appeal,
+    AppealState,
+    AuditEvent,
+    ComplaintChannel,
+    ComplaintType,
+    Shop,
+    User,
+)
 from appeals.rebuttal import MAX_ROWS, row_label
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from merchant_portal.database import db
 from tests.conftest import World, csrf_token, log_in
 from tests.factories import ZH_HEADER, order_row, png_bytes, write_csv
@@ -219,3 +227,43 @@ def test_an_appeal_of_thirty_rows_is_ruled_row_by_row_by_form_and_by_api(
     assert by_api.status_code in (200, 201), by_api.get_data(as_text=True)
     for appeal_id in ids:
         assert submitted(app, appeal_id)[0] is AppealState.DECIDED
+
+
+@pytest.mark.parametrize("settings", [{"IMPORT_MAX_BYTES": 2048}], indirect=True)
+def test_the_import_cap_answers_alike_in_the_portal_and_on_the_cli(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    rows = [order_row(f"CAP-{n}", "b1") for n in range(60)]
+    path = write_csv(tmp_path / "orders.csv", ZH_HEADER, rows)
+    assert path.stat().st_size > 2048
+    client = merchant(app, world)
+    page = "/orders/import"
+    portal = client.post(
+        page, content_type="multipart/form-data",
+        data={"file": (path.open("rb"), "orders.csv"), "csrf_token": csrf_token(client, page)},
+    )  # fmt: skip
+    cli = app.test_cli_runner().invoke(args=["import-orders", str(path), "--shop", "Shop A"])
+    assert portal.status_code == 422 and "larger than" in portal.get_data(as_text=True)
+    assert cli.exit_code != 0 and "larger than" in cli.output
+
+
+@pytest.mark.parametrize("settings", [{"DEFAULT_TIME_ZONE": "Europe/Berlin"}], indirect=True)
+def test_new_accounts_take_the_configured_zone_from_the_cli_and_the_admin_form(
+    app: Flask, world: World
+) -> None:
+    command = ["create-user", "cli-zone@test.example", "--role", "reviewer",
+               "--password", "zone password 1"]  # fmt: skip
+    made = app.test_cli_runner().invoke(args=command)
+    assert made.exit_code == 0, made.output
+    admin = app.test_client()
+    log_in(admin, world.users["admin"].email)
+    form = {"email": "form-zone@test.example", "role": "reviewer", "password": "zone password 2",
+            "display_name": "", "shop": ""}  # fmt: skip
+    page = "/admin/users"
+    created = admin.post(page, data={**form, "csrf_token": csrf_token(admin, page)})
+    assert created.status_code == 302, created.get_data(as_text=True)[-1500:]
+    with app.app_context():
+        zones = {u.email: u.time_zone for u in db().scalars(select(User).where(
+            User.email.in_(["cli-zone@test.example", "form-zone@test.example"])))}  # fmt: skip
+    assert zones == {"cli-zone@test.example": "Europe/Berlin",
+                     "form-zone@test.example": "Europe/Berlin"}  # fmt: skip

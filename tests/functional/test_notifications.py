@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from appeals.models import Appeal, AppealVersion, Notification
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from tests.conftest import World, csrf_token, log_in
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from appeals.models import Appeal, AppealVersion, Notification, Ruling
 from appeals.policies import DEFAULT_POLICIES
 from appeals.rebuttal import row_label
-from merchant_portal.config import policies
+from merchant_portal.context import policies
 from tests.bundles import submitted_appeal
 from tests.conftest import PASSWORD, World, csrf_token, log_in
 

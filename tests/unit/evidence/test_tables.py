@@ -14,23 +14,25 @@ from evidence.names import sanitize_display_name
 from evidence.tables import TableLimits, read_table
 from tests.factories import ZH_HEADER, order_row, write_csv, write_xlsx, xlsx_bomb
 
+LIMITS = TableLimits(max_bytes=20 * 1024 * 1024)  # the portal's default upload cap
+
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_csv_in_the_encodings_platforms_export(tmp_path: Path, encoding: str) -> None:
     path = write_csv(tmp_path / "o.csv", ZH_HEADER, [order_row("A1", "买家甲")], encoding)
-    table = read_table(path)
+    table = read_table(path, LIMITS)
     assert table.header[0] == "订单号" and table.rows[0][1] == "买家甲"
 
 
 def test_semicolon_and_tab_separated_files(tmp_path: Path) -> None:
     path = tmp_path / "o.csv"
     path.write_text("订单号;买家\nA1;b\n", encoding="utf-8")
-    assert read_table(path).rows == [["A1", "b"]]
+    assert read_table(path, LIMITS).rows == [["A1", "b"]]
 
 
 def test_xlsx_formulas_are_read_as_their_literal_text(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "f.xlsx", ["订单号", "买家"], [["=1+1", '=HYPERLINK("x")']])
-    assert read_table(path).rows == [["=1+1", '=HYPERLINK("x")']]
+    assert read_table(path, LIMITS).rows == [["=1+1", '=HYPERLINK("x")']]
 
 
 def test_xlsx_that_lies_about_its_dimension_is_read_by_its_rows(tmp_path: Path) -> None:
@@ -42,7 +44,7 @@ def test_xlsx_that_lies_about_its_dimension_is_read_by_its_rows(tmp_path: Path) 
             if item.filename.startswith("xl/worksheets/"):
                 data = data.replace(b'ref="A1:B2"', b'ref="A1:XFD1048576"')
             target.writestr(item, data)
-    assert read_table(patched).rows == [["A1", "b"]]
+    assert read_table(patched, LIMITS).rows == [["A1", "b"]]
 
 
 @pytest.mark.parametrize(
@@ -59,10 +61,12 @@ def test_hostile_files_are_refused_with_their_reason(tmp_path: Path, make, code)
     path = tmp_path / "x"
     make(path)
     if code is None:
-        read_table(path)  # an unterminated quote is read to the end of the file, not a crash
+        read_table(
+            path, LIMITS
+        )  # an unterminated quote is read to the end of the file, not a crash
         return
     with pytest.raises(RejectedUpload) as refused:
-        read_table(path)
+        read_table(path, LIMITS)
     assert refused.value.code == code
 
 
@@ -71,7 +75,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("payload.exe", b"MZ")
     with pytest.raises(RejectedUpload, match="not an XLSX workbook"):
-        read_table(path)
+        read_table(path, LIMITS)
 
 
 def test_row_column_and_size_caps(tmp_path: Path) -> None:
@@ -96,7 +100,7 @@ def test_arbitrary_bytes_are_read_or_refused_never_crash(tmp_path_factory, data:
     path = tmp_path_factory.mktemp("fuzz") / "f"
     path.write_bytes(data)
     try:
-        read_table(path)
+        read_table(path, LIMITS)
     except RejectedUpload as refused:
         assert refused.code
 
