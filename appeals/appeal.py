@@ -177,6 +177,10 @@ def update_draft(
         for index, (allegation, answer, cited) in enumerate(rows)
     ]  # fmt: skip
     session.flush()
+    audit.record(session, actor, "appeal.draft_saved", appeal, after={
+        "category": category.value if category else None, "remedies": appeal.remedies,
+        "rows": len(appeal.rows), "statement_chars": len(appeal.statement),
+    })  # fmt: skip
 
 
 def check_cited(session: Session, appeal: Appeal, evidence_ids: list[int], field: str) -> None:

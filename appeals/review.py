@@ -238,6 +238,7 @@ def add_note(session: Session, actor: Actor, appeal: Appeal, body: str) -> Revie
     note = ReviewNote(appeal_id=appeal.id, author_id=user_id, body=body, created_at=utcnow())
     session.add(note)
     session.flush()
+    audit.record(session, actor, "appeal.noted", appeal, after={"note": note.id})
     return note
 
 
@@ -488,14 +489,25 @@ def pauses(session: Session, appeal: Appeal) -> list[ClockPause]:
     )
 
 
+# What both sides see on an appeal's timeline; draft saves and the reviewers' internal
+# notes are audited too, but belong to one side.
+TIMELINE_ACTIONS = (
+    *(f"appeal.{name}"
+      for name in ("started", "submit", "assign", "reassigned", "claimed", "request_info",
+                   "respond", "rule", "reappeal", "close_window", "withdraw", "expire")),
+    "bundle.requested",
+)  # fmt: skip
+
+
 def timeline(session: Session, appeal: Appeal) -> list[Any]:
-    """Everything that happened to the appeal, oldest first (from the audit trail)."""
+    """What happened to the appeal, oldest first (from the audit trail)."""
     from appeals.models import AuditEvent
 
     return list(
         session.scalars(
             select(AuditEvent)
             .where(AuditEvent.object_type == "appeal", AuditEvent.object_id == str(appeal.id))
+            .where(AuditEvent.action.in_(TIMELINE_ACTIONS))
             .order_by(AuditEvent.id)
         )
     )

@@ -52,11 +52,8 @@ def _limit(limits: InspectLimits) -> None:  # pragma: no cover (runs in the chil
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def inspect(
-    path: Path, media_type: str, out: Path, limits: InspectLimits | None = None
-) -> Inspection:
+def inspect(path: Path, media_type: str, out: Path, limits: InspectLimits) -> Inspection:
     """Decode the file fully in a limited child process; refuse it if the child fails."""
-    limits = limits or InspectLimits()
     out.mkdir(parents=True, exist_ok=True)
     job = {
         "path": str(path), "out": str(out), "media_type": media_type,

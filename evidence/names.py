@@ -11,10 +11,12 @@ def sanitize_display_name(name: str, fallback: str = "file") -> str:
     """A name safe to show and to put in a header: no controls, separators or bidi tricks."""
     cleaned = "".join(
         " " if char in "/\\" else char
-        for char in unicodedata.normalize("NFC", name)
+        for char in name
         if unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
     )
-    cleaned = " ".join(cleaned.split()).strip(". ")
+    # Composed after the removals: a mark that followed a removed character would otherwise
+    # compose only on a second pass, and the name would change each time it is cleaned.
+    cleaned = " ".join(unicodedata.normalize("NFC", cleaned).split()).strip(". ")
     while len(cleaned.encode()) > MAX_NAME_BYTES:
         cleaned = cleaned[:-1]
-    return cleaned.rstrip() or fallback
+    return cleaned.rstrip(". ") or fallback

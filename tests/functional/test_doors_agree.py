@@ -267,3 +267,27 @@ def test_new_accounts_take_the_configured_zone_from_the_cli_and_the_admin_form(
             User.email.in_(["cli-zone@test.example", "form-zone@test.example"])))}  # fmt: skip
     assert zones == {"cli-zone@test.example": "Europe/Berlin",
                      "form-zone@test.example": "Europe/Berlin"}  # fmt: skip
+
+
+def test_draft_saves_and_internal_notes_are_audited_but_not_on_the_shops_timeline(
+    app: Flask, world: World
+) -> None:
+    appeal_id = ready_appeal(app, world, world.complaint_a.id)
+    api = app.test_client()
+    assert api.post(f"/api/v1/appeals/{appeal_id}/submit", headers=bearer(world)).status_code in (
+        200, 201,
+    )  # fmt: skip
+    reviewer = app.test_client()
+    log_in(reviewer, world.users["reviewer"].email)
+    page = f"/review/appeals/{appeal_id}"
+    reviewer.post(f"{page}/claim", data={"csrf_token": csrf_token(reviewer, page)})
+    note = {"body": "Check the courier's photo.", "csrf_token": csrf_token(reviewer, page)}
+    noted = reviewer.post(f"{page}/notes", data=note)
+    assert noted.status_code == 302
+    with app.app_context():
+        actions = set(db().scalars(select(AuditEvent.action)))
+    assert {"appeal.draft_saved", "appeal.noted"} <= actions
+    shown = api.get(f"/api/v1/appeals/{appeal_id}", headers=bearer(world)).get_json()["timeline"]
+    assert [e["action"] for e in shown] == ["appeal.started", "appeal.submit", "appeal.assign"]
+    html = merchant(app, world).get(f"/appeals/{appeal_id}").get_data(as_text=True)
+    assert "appeal.noted" not in html and "appeal.draft_saved" not in html

@@ -112,3 +112,9 @@ def test_display_names_are_safe_bounded_and_stable(name: str) -> None:
     assert safe and len(safe.encode()) <= 255
     assert not any(char in safe for char in "/\\\x00\r\n")
     assert sanitize_display_name(safe) == safe
+
+
+def test_a_mark_after_a_removed_character_is_composed_at_once() -> None:
+    """Found by the property above: the name must not change when it is cleaned again."""
+    once = sanitize_display_name("N\U00018d09\u0300")
+    assert once == "\u01f8" and sanitize_display_name(once) == once
