@@ -294,17 +294,7 @@ class PortalWording:
         return self._both(lambda: gettext(msgid, **params))
 
     def label(self, value: str) -> tuple[str, str]:
-        def translated() -> str:
-            if value in REMEDY_LABELS:
-                return str(REMEDY_LABELS[value])
-            for table in (EVIDENCE_KIND_LABELS, MALICIOUS_LABELS,
-                          COMPLAINT_TYPE_LABELS):  # fmt: skip
-                for key, name in table.items():
-                    if key.value == value:
-                        return str(name)
-            return value
-
-        return self._both(translated)
+        return self._both(lambda: label(value))
 
     @staticmethod
     def _both(produce: Any) -> tuple[str, str]:

@@ -18,8 +18,10 @@ from typing import Any
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from appeals.bundle.archive import files_digest, manifest_of, signing_key, write_zip
+from appeals.bundle.archive import PDF_NAME, files_digest, manifest_of, signing_key, write_zip
 from appeals.bundle.pdf import (
+    TITLES,
+    bi,
     dossier_document,
     exhibit_title,
     front_label,
@@ -27,15 +29,12 @@ from appeals.bundle.pdf import (
     prepare_document,
 )
 from appeals.bundle.plan import (
-    PDF_NAME,
-    TITLES,
     Built,
     Exhibit,
     PlainWording,
     Progress,
     ShopReader,
     Wording,
-    bi,
     exhibits_of,
     file_entries,
     fit,

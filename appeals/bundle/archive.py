@@ -10,10 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from appeals.bundle.plan import FORMAT, MANIFEST, PDF_NAME, STORED_TYPES, Exhibit
+from appeals.bundle.plan import Exhibit
 from appeals.errors import N_, Conflict
 from appeals.models import Appeal, AppealVersion
 from evidence.storage import CHUNK, BlobStore
+
+FORMAT = "appeal-desk-bundle/1"
+MANIFEST = "manifest.json"
+PDF_NAME = "bundle.pdf"
+# Media types already compressed: stored in the ZIP as they are (deflating them costs
+# 14x the time and saves about 2%).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STORED_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/webp", "image/heic", "application/pdf", XLSX}
+)
 
 
 def signing_key(secret: str | bytes) -> bytes:

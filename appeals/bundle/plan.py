@@ -22,54 +22,6 @@ from evidence.names import sanitize_display_name
 from evidence.pdfimage import LADDER, PreparedImage, Rung, prepare_image
 from evidence.storage import BlobStore
 
-FORMAT = "appeal-desk-bundle/1"
-MANIFEST = "manifest.json"
-PDF_NAME = "bundle.pdf"
-MAX_TABLE_ROWS = 5000
-# Media types already compressed: stored in the ZIP as they are (deflating them costs
-# 14x the time and saves about 2%).
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STORED_TYPES = frozenset(
-    {"image/png", "image/jpeg", "image/webp", "image/heic", "application/pdf", XLSX}
-)
-TITLES = {
-    "cover": ("Appeal evidence bundle", "申诉证据包"),
-    "statement": ("Statement of facts", "事实陈述"),
-    "matrix": ("Rebuttal matrix", "逐项反驳"),
-    "index": ("Exhibit index", "证据目录"),
-    "exhibits": ("Exhibits", "证据"),
-    "dossier": ("Complainant dossier", "投诉人档案"),
-}
-FIELDS = {
-    "appeal": ("Appeal", "申诉编号"),
-    "shop": ("Shop", "店铺"),
-    "complaint": ("Complaint", "投诉"),
-    "order": ("Order", "订单"),
-    "category": ("Category", "恶意类型"),
-    "remedies": ("Remedies requested", "申请的处理"),
-    "version": ("Version", "版本"),
-    "submitted": ("Submitted", "提交时间"),
-    "late": ("late submission", "逾期提交"),
-    "exhibits": ("Exhibits", "证据数量"),
-    "manifest": ("Exhibit manifest SHA-256", "证据清单 SHA-256"),
-    "content": ("Version content SHA-256", "版本内容 SHA-256"),
-    "allegation": ("Allegation", "投诉主张"),
-    "answer": ("Answer", "商家答复"),
-    "cited": ("Exhibits", "证据"),
-    "label": ("Label", "编号"),
-    "kind": ("Kind", "类型"),
-    "caption": ("Caption", "说明"),
-    "pages": ("Pages", "页码"),
-    "sha": ("SHA-256", "SHA-256"),
-    "none": ("none", "无"),
-}
-
-
-def bi(pair: tuple[str, str]) -> str:
-    """English and Chinese together, once when they are the same."""
-    english, chinese = pair
-    return english if english == chinese else f"{english} / {chinese}"
-
 
 class Wording(Protocol):
     """Translations for the bundle's variable text: messages and enum labels, (en, zh)."""

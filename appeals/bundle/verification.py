@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from appeals.bundle.archive import files_digest, key_id, sign
-from appeals.bundle.plan import MANIFEST, PDF_NAME
+from appeals.bundle.archive import MANIFEST, PDF_NAME, files_digest, key_id, sign
 from evidence.storage import CHUNK
 
 MAX_MEMBERS = 10_000
