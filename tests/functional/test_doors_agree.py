@@ -93,6 +93,16 @@ def submit_by_form(client: FlaskClient, appeal_id: int) -> str:
     return client.get(response.headers["Location"]).get_data(as_text=True)
 
 
+def upload_export(client: FlaskClient, path: Path):  # type: ignore[no-untyped-def]
+    """Send an order export through the portal's import form (the preview comes next)."""
+    page = "/orders/import"
+    data = {
+        "file": (io.BytesIO(path.read_bytes()), path.name),
+        "csrf_token": csrf_token(client, page),
+    }
+    return client.post(page, content_type="multipart/form-data", data=data)
+
+
 def submitted(app: Flask, appeal_id: int) -> tuple[AppealState, timedelta | None]:
     with app.app_context():
         appeal = db().get_one(Appeal, appeal_id)
@@ -154,11 +164,7 @@ def test_an_import_is_audited_through_the_portal_and_the_cli(
 ) -> None:
     path = write_csv(tmp_path / "orders.csv", ZH_HEADER, [order_row("DOOR-1", "b1")])
     client = merchant(app, world)
-    page = "/orders/import"
-    preview = client.post(
-        page, content_type="multipart/form-data",
-        data={"file": (path.open("rb"), "orders.csv"), "csrf_token": csrf_token(client, page)},
-    )  # fmt: skip
+    preview = upload_export(client, path)
     preview_url = preview.headers["Location"]
     client.post(preview_url + "/apply", data={"csrf_token": csrf_token(client, preview_url)})
     result = app.test_cli_runner().invoke(args=["import-orders", str(path), "--shop", "Shop A"])
@@ -236,12 +242,7 @@ def test_the_import_cap_answers_alike_in_the_portal_and_on_the_cli(
     rows = [order_row(f"CAP-{n}", "b1") for n in range(60)]
     path = write_csv(tmp_path / "orders.csv", ZH_HEADER, rows)
     assert path.stat().st_size > 2048
-    client = merchant(app, world)
-    page = "/orders/import"
-    portal = client.post(
-        page, content_type="multipart/form-data",
-        data={"file": (path.open("rb"), "orders.csv"), "csrf_token": csrf_token(client, page)},
-    )  # fmt: skip
+    portal = upload_export(merchant(app, world), path)
     cli = app.test_cli_runner().invoke(args=["import-orders", str(path), "--shop", "Shop A"])
     assert portal.status_code == 422 and "larger than" in portal.get_data(as_text=True)
     assert cli.exit_code != 0 and "larger than" in cli.output
