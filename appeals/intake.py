@@ -7,6 +7,7 @@ returns the one already stored.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +19,12 @@ from sqlalchemy.orm import Session
 
 from appeals import audit
 from appeals.errors import N_, Conflict, DomainError, InvalidInput, NotFound
+from appeals.feed_vocabulary import complaint_channel, complaint_type
 from appeals.models import Complaint, ComplaintChannel, ComplaintStatus, ComplaintType, Order, Shop
 from appeals.permissions import Actor, Permission, require
+from appeals.platforms import normalise_header
 from appeals.policies import DeadlinePolicy
+from evidence.cells import clean_id, moment, unguard
 from evidence.errors import RejectedUpload
 from evidence.tables import TableLimits, read_table
 
@@ -49,31 +53,34 @@ def _text(report: dict[str, Any], name: str, limit: int, required: bool = True) 
 def _choice(
     report: dict[str, Any], name: str, enum: type[ComplaintType] | type[ComplaintChannel]
 ) -> Any:
-    value = _text(report, name, 32)
-    try:
-        return enum(value)
-    except ValueError:
+    """Our value or the platform's own word for it (未收到货, 在线客服, 12315)."""
+    value = _text(report, name, 64)
+    reader = complaint_type if enum is ComplaintType else complaint_channel
+    found = reader(value)
+    if found is None:
         raise InvalidInput(
             N_("Unknown value %(value)s; use one of: %(choices)s."),
             field=name,
             value=value,
             choices=", ".join(member.value for member in enum),
-        ) from None
+        )
+    return found
 
 
 def _received_at(report: dict[str, Any], zone: ZoneInfo) -> datetime:
     value = report.get("received_at")
     if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(_text(report, "received_at", 40))
-        except ValueError:
-            raise InvalidInput(
-                N_("Give the time as ISO 8601, e.g. 2026-11-28T09:30:00+08:00."),
-                field="received_at",
-            ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    try:
+        parsed = moment(_text(report, "received_at", 40), zone)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidInput(
+            N_("Give the time as ISO 8601, e.g. 2026-11-28T09:30:00+08:00."),
+            field="received_at",
+        )
+    return parsed
 
 
 def _points(report: dict[str, Any]) -> int:
@@ -110,7 +117,7 @@ def receive_complaint(
 ) -> Received:
     """Store a complaint the platform reports, or return the one stored under its id."""
     require(actor, Permission.PLATFORM_COMPLAINT_RECORD)
-    external_id = _text(report, "external_id", 64)
+    external_id = unicodedata.normalize("NFKC", unguard(_text(report, "external_id", 64)))
     shop = _shop(session, report)
     existing = session.scalar(select(Complaint).where(Complaint.external_id == external_id))
     if existing is not None:
@@ -122,7 +129,10 @@ def receive_complaint(
             )
         return Received(existing, created=False)
     received_at = _received_at(report, ZoneInfo(time_zone))
-    order_number = _text(report, "order_number", 64, required=False) or None
+    try:  # as the order import reads it, whatever guard the platform's export put on it
+        order_number = clean_id(_text(report, "order_number", 64, required=False)) or None
+    except ValueError as error:
+        raise InvalidInput(str(error.args[0]), field="order_number", **error.args[1]) from None
     order = (
         session.scalar(select(Order).where(Order.shop_id == shop.id, Order.number == order_number))
         if order_number
@@ -191,8 +201,28 @@ def read_complaint_file(path: Path, limits: TableLimits) -> list[dict[str, Any]]
             raise RejectedUpload("malformed_json", N_("Expected a list of complaint objects."))
         return records
     table = read_table(path, limits)
-    header = [name.strip().lower() for name in table.header]
+    header = [
+        _FEED_HEADERS.get(normalise_header(name), name.strip().lower()) for name in table.header
+    ]
     return [dict(zip(header, row, strict=False)) for row in table.rows]
+
+
+# A complaint CSV's columns may carry the platform's Chinese names.
+_FEED_HEADERS = {
+    normalise_header(spelling): name
+    for name, spellings in {
+        "external_id": ("投诉编号", "投诉单号", "投诉id", "工单号", "external id"),
+        "shop": ("店铺", "店铺名称", "商家"),
+        "type": ("投诉类型", "投诉原因", "问题类型"),
+        "channel": ("投诉渠道", "渠道", "来源"),
+        "description": ("投诉内容", "投诉描述", "描述", "问题描述"),
+        "buyer_ref": ("买家", "买家昵称", "买家账号", "投诉人", "buyer ref"),
+        "received_at": ("投诉时间", "受理时间", "创建时间", "received at"),
+        "order_number": ("订单号", "订单编号", "order number"),
+        "penalty_points": ("扣分", "处罚分", "penalty points"),
+    }.items()
+    for spelling in (name, *spellings)
+}
 
 
 def import_complaints(

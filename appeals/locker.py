@@ -81,17 +81,23 @@ def receive_file(
         inspection = inspect(received.path, media_type, derived_dir, policy.limits)
         _check_open(complaint)
         _check_capacity(session, complaint, policy)
-        duplicate = session.scalar(
-            select(EvidenceItem).where(
-                EvidenceItem.shop_id == complaint.shop_id, EvidenceItem.sha256 == received.sha256
+        duplicates = list(
+            session.scalars(
+                select(EvidenceItem).where(
+                    EvidenceItem.shop_id == complaint.shop_id,
+                    EvidenceItem.sha256 == received.sha256,
+                )
             )
         )
-        if duplicate is not None:
+        here = next((d for d in duplicates if d.complaint_id == complaint.id), None)
+        if here is not None:
             raise RejectedUpload(
                 "duplicate",
                 N_("This file is already in the locker as “%(name)s”."),
-                name=duplicate.display_name,
+                name=here.display_name,
             )
+        if duplicates:  # in another complaint of the shop: filed here too, blobs shared
+            return attach_existing(session, actor, complaint, duplicates[0].id, policy)
         if _shop_bytes(session, complaint.shop_id) + received.size > policy.shop_quota_bytes:
             raise RejectedUpload("quota", N_("The shop's evidence storage is full."))
         # Blobs first, then the row that refers to them.
@@ -128,6 +134,78 @@ def receive_file(
     finally:
         discard(received)
         shutil.rmtree(derived_dir, ignore_errors=True)
+
+
+# What a file attached to a second complaint shares with the first: the stored blobs.
+_SHARED = (
+    "kind", "caption", "display_name", "media_type", "size", "sha256", "blob_key",
+    "normalized_key", "thumbnail_key", "content_key", "page_key", "width", "height", "pages",
+    "rows", "provenance",
+)  # fmt: skip
+
+
+def attach_existing(
+    session: Session, actor: Actor, complaint: Complaint, item_id: int, policy: LockerPolicy
+) -> EvidenceItem:
+    """File evidence of another complaint of the shop here too, without a second upload.
+
+    One courier trace or chat often proves two complaints (the same waybill, the same
+    buyer). The new row refers to the same stored blobs; removing either leaves the other.
+    """
+    source = session.scalar(
+        select(EvidenceItem).where(
+            EvidenceItem.id == item_id, EvidenceItem.shop_id == complaint.shop_id
+        )
+    )
+    if source is None:
+        raise NotFound(N_("No such evidence."), field="item_id")
+    _check_open(complaint)
+    already = session.scalar(
+        select(EvidenceItem).where(
+            EvidenceItem.complaint_id == complaint.id, EvidenceItem.sha256 == source.sha256
+        )
+    )
+    if already is not None:
+        raise Conflict(
+            N_("This file is already in the locker as “%(name)s”."),
+            field="item_id",
+            name=already.display_name,
+        )
+    _check_capacity(session, complaint, policy)
+    item = EvidenceItem(
+        shop_id=complaint.shop_id,
+        complaint_id=complaint.id,
+        uploaded_by_id=getattr(actor, "id", None),
+        **{name: getattr(source, name) for name in _SHARED},
+    )
+    session.add(item)
+    session.flush()
+    after = {"sha256": item.sha256, "kind": item.kind.value, "name": item.display_name,
+             "from_evidence": source.id, "from_complaint": source.complaint_id}  # fmt: skip
+    audit.record(session, actor, "evidence.attached", item, after=after)
+    return item
+
+
+def reusable_items(session: Session, complaint: Complaint, limit: int = 50) -> list[EvidenceItem]:
+    """The shop's evidence in other complaints that could serve this one, newest first."""
+    here = select(EvidenceItem.sha256).where(EvidenceItem.complaint_id == complaint.id)
+    query = (
+        select(EvidenceItem)
+        .where(
+            EvidenceItem.shop_id == complaint.shop_id,
+            EvidenceItem.complaint_id != complaint.id,
+            EvidenceItem.sha256.not_in(here),
+        )
+        .order_by(EvidenceItem.id.desc())
+        .limit(limit)
+    )
+    seen: set[str] = set()
+    found = []
+    for item in session.scalars(query):
+        if item.sha256 not in seen:
+            seen.add(item.sha256)
+            found.append(item)
+    return found
 
 
 # While the platform asks for more, or a first ruling may be appealed, new evidence can
@@ -176,16 +254,6 @@ def _shop_bytes(session: Session, shop_id: int) -> int:
 def list_items(session: Session, complaint: Complaint) -> list[EvidenceItem]:
     """The complaint's evidence, oldest first."""
     query = select(EvidenceItem).where(EvidenceItem.complaint_id == complaint.id)
-    return list(session.scalars(query.order_by(EvidenceItem.id)))
-
-
-def text_items(session: Session, complaint_id: int) -> list[EvidenceItem]:
-    """The complaint's chat exports stored as text (for the dossier's phrase search)."""
-    query = select(EvidenceItem).where(
-        EvidenceItem.complaint_id == complaint_id,
-        EvidenceItem.kind == EvidenceKind.CHAT_EXPORT,
-        EvidenceItem.media_type == "text/plain",
-    )
     return list(session.scalars(query.order_by(EvidenceItem.id)))
 
 

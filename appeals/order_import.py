@@ -1,19 +1,24 @@
 """Importing a shop's orders from platform exports (CSV or XLSX, Chinese or English headers).
 
-The file is read by evidence.tables; here each column is mapped to an order field, every
-row is checked, and good rows are written as one upsert per order number (re-importing
-the same export updates, never duplicates). Bad rows are reported with row, column and
-reason, and do not stop the good ones.
+The file is read row by row by evidence.tables; appeals.platforms recognises its layout
+(Taobao, Qianniu, JD, Pinduoduo, Douyin, Shopify, Amazon or a plain table) and the shop's
+remembered column choices fill the gaps. Each cell is cleaned of Excel's artefacts
+(evidence.cells), rows of one order (items, sub-orders) are grouped with totals taken
+once, and good rows are written as one upsert per order number (re-importing the same
+export updates, never duplicates). Bad rows are reported with row, column and reason and
+do not stop the good ones; summary lines and repeated headers are skipped.
 """
 
 from __future__ import annotations
 
 import hmac
+import itertools
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from hashlib import sha256
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,114 +33,34 @@ from appeals.errors import N_, Conflict, InvalidInput, NotFound
 from appeals.intake import link_orders
 from appeals.models import ImportStatus, Order, OrderImport, Shop
 from appeals.permissions import Actor, Permission, require
-from evidence.names import sanitize_display_name
-from evidence.tables import Table
-
-# Header spellings seen in platform exports, normalised (lower case, no spaces or marks).
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "number": (
-        "订单号",
-        "订单编号",
-        "订单id",
-        "主订单编号",
-        "ordernumber",
-        "orderno",
-        "orderid",
-        "order",
-    ),
-    "buyer_ref": (
-        "买家",
-        "买家昵称",
-        "买家账号",
-        "买家会员名",
-        "买家id",
-        "buyer",
-        "buyerid",
-        "buyername",
-        "buyerref",
-    ),
-    "item": (
-        "商品",
-        "商品名称",
-        "宝贝标题",
-        "商品标题",
-        "item",
-        "items",
-        "product",
-        "productname",
-        "title",
-    ),
-    "quantity": ("数量", "购买数量", "宝贝数量", "quantity", "qty"),
-    "unit_price": ("单价", "商品单价", "unitprice", "price"),
-    "total_amount": (
-        "金额",
-        "实付金额",
-        "订单金额",
-        "实收款",
-        "买家实际支付金额",
-        "amount",
-        "total",
-        "totalamount",
-        "paidamount",
-    ),
-    "currency": ("币种", "货币", "currency"),
-    "ordered_at": (
-        "下单时间",
-        "订单创建时间",
-        "创建时间",
-        "orderedat",
-        "ordertime",
-        "createdat",
-        "orderdate",
-    ),
-    "paid_at": ("付款时间", "支付时间", "paidat", "paymenttime", "paytime"),
-    "shipped_at": ("发货时间", "shippedat", "shiptime", "shippingtime"),
-    "delivered_at": ("签收时间", "送达时间", "deliveredat", "deliverytime"),
-    "confirmed_at": ("确认收货时间", "确认时间", "confirmedat", "receiptconfirmed", "confirmtime"),
-    "carrier": ("物流公司", "快递公司", "承运商", "carrier", "logisticscompany", "courier"),
-    "tracking_number": (
-        "物流单号",
-        "运单号",
-        "快递单号",
-        "trackingnumber",
-        "trackingno",
-        "waybill",
-        "waybillno",
-    ),
-    "refund_amount": ("退款金额", "refundamount", "refunded", "refund"),
-    "refunded_at": ("退款时间", "refundedat", "refundtime"),
-    "contact": (
-        "收货人电话",
-        "联系电话",
-        "联系手机",
-        "手机",
-        "电话",
-        "phone",
-        "contactphone",
-        "mobile",
-    ),
-    "address": ("收货地址", "收货人地址", "地址", "shippingaddress", "address", "deliveryaddress"),
-}
-REQUIRED = ("number", "buyer_ref")
-TIME_FIELDS = ("ordered_at", "paid_at", "shipped_at", "delivered_at", "confirmed_at", "refunded_at")
-_TIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y年%m月%d日 %H:%M:%S",
-    "%Y年%m月%d日",
+from appeals.platforms import (
+    ADDRESS_PARTS,
+    FIELDS,
+    Platform,
+    Recognised,
+    find_header,
+    normalise_header,
+    order_state,
+    recognise,
 )
+from evidence.cells import clean_id, clean_phone, is_masked, moment, money, quantity, unguard
+from evidence.names import sanitize_display_name
 
-
-def normalise_header(text: str) -> str:
-    return re.sub(r"[\s_\-:：()（）/.·]+", "", text).lower()
-
-
-_LOOKUP = {normalise_header(name): key for key, names in SYNONYMS.items() for name in names}
+REQUIRED = ("number",)
+TIME_FIELDS = (
+    "ordered_at", "paid_at", "shipped_at", "delivered_at", "confirmed_at", "completed_at",
+    "refunded_at",
+)  # fmt: skip
+_EMPTY = {"-", "--", "null", "none", "n/a", "#n/a"}
+_SUMMARY = re.compile(
+    r"^\s*(合计|总计|小计|汇总|共计|总数|统计|total|sum|grand total)", re.IGNORECASE
+)
+_SAMPLES = 3
+_MAX_ERRORS = 1000
+_ORDER_TEXT_LIMITS = {
+    "buyer_ref": 120, "receiver": 120, "phone": 120, "address": 500, "status": 120,
+    "carrier": 80, "tracking_number": 80, "buyer_message": 4000, "seller_note": 4000,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -148,20 +73,48 @@ class RowError:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of the file as the preview shows it: what it is read as, and samples."""
+
+    index: int
+    header: str
+    field: str | None
+    samples: tuple[str, ...]
+
+
 @dataclass
 class ImportPlan:
-    """What an import would do: the column mapping, the orders it read, the rows it refused."""
+    """What an import would do: the layout, the columns, the orders read, the rows refused."""
 
-    mapping: dict[str, str]  # field -> column header as written in the file
-    ignored_columns: list[str]
+    platform: Platform
+    header_row: int
+    columns: list[Column]
     missing_required: list[str]
     orders: dict[str, dict[str, Any]]
     errors: list[RowError]
     rows_read: int
+    failed_rows: int = 0
+    skipped_rows: int = 0  # summary lines and repeated header rows, never orders
+    file_shops: list[str] = field(default_factory=list)
+    foreign_shop: str | None = None  # the shop the file names, when it is not the importer
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Each field read, with the column (as the file writes it) that feeds it first."""
+        found: dict[str, str] = {}
+        for column in self.columns:
+            if column.field and column.field not in found:
+                found[column.field] = column.header
+        return found
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        return [column.header for column in self.columns if not column.field and column.header]
 
     @property
     def can_apply(self) -> bool:
-        return not self.missing_required and bool(self.orders)
+        return not self.missing_required and bool(self.orders) and not self.foreign_shop
 
 
 @dataclass(frozen=True)
@@ -180,8 +133,14 @@ class ImportResult:
         }
 
 
-def fingerprint(key: bytes, kind: str, value: str) -> str | None:
-    """A keyed fingerprint of a phone number or address; equal inputs match, none is stored."""
+def fingerprint(key: bytes, kind: str, value: str | None) -> str | None:
+    """A keyed fingerprint of a phone number or address; equal inputs match, none is stored.
+
+    Masked and encrypted values (`138****5678`, `##密文`) get none: they are not identities.
+    """
+    if not value or is_masked(value):
+        return None
+    value = unicodedata.normalize("NFKC", value)
     if kind == "contact":
         value = re.sub(r"\D", "", value)[-11:]
     else:
@@ -191,152 +150,307 @@ def fingerprint(key: bytes, kind: str, value: str) -> str | None:
     return hmac.new(key, f"{kind}:{value}".encode(), sha256).hexdigest()[:32]
 
 
-def plan_import(table: Table, *, time_zone: str, fingerprint_key: bytes) -> ImportPlan:
-    """Map the columns and check every row, without touching the database."""
-    mapping: dict[str, int] = {}
-    ignored = []
-    for index, header in enumerate(table.header):
-        key = _LOOKUP.get(normalise_header(header))
-        if key and key not in mapping:
-            mapping[key] = index
-        elif header.strip():
-            ignored.append(header)
+def same_shop(named: str, shop: str) -> bool:
+    """Whether a shop name in an export is this shop: equal, or one holds the other."""
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+    a, b = norm(named), norm(shop)
+    if not a or not b:
+        return True
+    return a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a))
+
+
+def plan_import(
+    rows: Iterable[list[str]],
+    *,
+    time_zone: str,
+    fingerprint_key: bytes,
+    remembered: dict[str, str] | None = None,
+    shop_name: str | None = None,
+) -> ImportPlan:
+    """Recognise the layout, map the columns and check every row, without the database.
+
+    `rows` are the file's rows as text (evidence.tables.iter_rows); `remembered` the shop's
+    own reading of columns no layout knows; `shop_name` the shop importing, so that an
+    export naming another shop is refused.
+    """
+    numbered = ((line, row) for line, row in enumerate(rows, start=1))
+    head: list[tuple[int, list[str]]] = []
+    for line, row in numbered:
+        if any(row):
+            head.append((line, row))
+        if len(head) == 10:
+            break
+    if not head:
+        raise InvalidInput(N_("The file has no rows."))
+    found = find_header([row for _, row in head])
+    header_at = found if found is not None else 0
+    header_line, header = head[header_at]
+    recognised = recognise(header, remembered)
+    reader = _RowReader(recognised, header, ZoneInfo(time_zone), fingerprint_key)
+    missing = [name for name in REQUIRED if name not in recognised.columns]
     plan = ImportPlan(
-        mapping={key: table.header[index] for key, index in mapping.items()},
-        ignored_columns=ignored,
-        missing_required=[key for key in REQUIRED if key not in mapping],
+        platform=recognised.layout.platform,
+        header_row=header_line,
+        columns=[],
+        missing_required=missing,
         orders={},
         errors=[],
-        rows_read=len(table.rows),
+        rows_read=0,
     )
-    if plan.missing_required:
-        return plan
-    reader = _RowReader(mapping, table.header, ZoneInfo(time_zone), fingerprint_key)
-    for offset, row in enumerate(table.rows):
-        line = table.first_row + offset
-        fields, errors = reader.read(row, line)
+    samples: list[list[str]] = []
+    shops: set[str] = set()
+    failed: set[int] = set()
+    previous: str | None = None
+    header_key = [normalise_header(cell) for cell in header]
+    for line, row in itertools.chain(head[header_at + 1 :], numbered):
+        if not any(row):
+            continue
+        if [normalise_header(cell) for cell in row] == header_key:
+            plan.skipped_rows += 1  # the header again, where sheets were pasted together
+            continue
+        if len(samples) < _SAMPLES:
+            samples.append(row)
+        if missing:
+            plan.rows_read += 1
+            continue
+        number_cell = reader.raw(row, "number")
+        if _is_summary(row, number_cell):
+            plan.skipped_rows += 1
+            continue
+        if not number_cell and recognised.layout.continuation_rows and previous:
+            number_cell = previous
+        plan.rows_read += 1
+        fields, line_item, errors = reader.read(row, line, number_cell)
         if errors:
-            plan.errors.extend(errors)
-        elif fields["number"] in plan.orders:
-            plan.orders[fields["number"]]["items"].extend(fields["items"])
-        else:
-            plan.orders[fields["number"]] = fields
+            failed.add(line)
+            if len(plan.errors) < _MAX_ERRORS:
+                plan.errors.extend(errors[: _MAX_ERRORS - len(plan.errors)])
+            continue
+        previous = fields["number"]
+        if fields.get("shop"):
+            shops.add(fields["shop"])
+        _merge(plan.orders, fields, line_item)
+    plan.failed_rows = len(failed)
+    plan.columns = _columns(recognised, header, samples)
+    plan.file_shops = sorted(shops)
+    if shop_name:
+        plan.foreign_shop = next(
+            (name for name in plan.file_shops if not same_shop(name, shop_name)), None
+        )
+    for order in plan.orders.values():
+        _finish(order, recognised.layout.platform, fingerprint_key)
     return plan
 
 
+def _is_summary(row: list[str], number: str) -> bool:
+    """A totals line (合计 or Total where the order number goes) or a lone note."""
+    if number:
+        return bool(_SUMMARY.match(number))
+    filled = [cell for cell in row if cell.strip() and cell.strip() not in _EMPTY]
+    return len(filled) <= 1 or any(_SUMMARY.match(cell) for cell in filled)
+
+
+def _columns(recognised: Recognised, header: list[str], samples: list[list[str]]) -> list[Column]:
+    fields: dict[int, str] = {}
+    for name, indexes in recognised.columns.items():
+        for index in indexes:
+            fields.setdefault(index, name)
+    return [
+        Column(
+            index=index,
+            header=text,
+            field=fields.get(index),
+            samples=tuple(unguard(row[index])[:60] for row in samples if index < len(row)),
+        )
+        for index, text in enumerate(header)
+        if text.strip()
+    ]
+
+
 class _RowReader:
-    def __init__(self, mapping: dict[str, int], header: list[str], zone: ZoneInfo, key: bytes):
-        self.mapping = mapping
+    def __init__(self, recognised: Recognised, header: list[str], zone: ZoneInfo, key: bytes):
+        self.columns = recognised.columns
         self.header = header
         self.zone = zone
         self.key = key
 
-    def cell(self, row: list[str], name: str) -> str:
-        index = self.mapping.get(name)
-        return row[index].strip() if index is not None and index < len(row) else ""
+    def raw(self, row: list[str], name: str) -> str:
+        """The first non-empty cell among the field's columns, unguarded."""
+        for index in self.columns.get(name, ()):
+            if index < len(row):
+                value = unguard(row[index])
+                if value and value.casefold() not in _EMPTY:
+                    return value
+        return ""
 
-    def read(self, row: list[str], line: int) -> tuple[dict[str, Any], list[RowError]]:
+    def joined(self, row: list[str]) -> str:
+        """The status from every status column (Shopify: payment / fulfilment)."""
+        values = (unguard(row[i]) for i in self.columns.get("status", ()) if i < len(row))
+        return " / ".join(v for v in values if v and v.casefold() not in _EMPTY)
+
+    def column(self, name: str) -> str:
+        indexes = self.columns.get(name) or [0]
+        return self.header[indexes[0]]
+
+    def read(
+        self, row: list[str], line: int, number_cell: str
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, list[RowError]]:
         errors: list[RowError] = []
 
-        def check(name: str, parse: Callable[[str], Any]) -> Any:
-            raw = self.cell(row, name)
-            if not raw:
+        def check(name: str, parse: Callable[[str], Any], raw: str | None = None) -> Any:
+            text = self.raw(row, name) if raw is None else raw
+            if not text:
                 return None
             try:
-                return parse(raw)
+                return parse(text)
             except ValueError as error:
                 errors.append(
                     RowError(
                         line,
-                        self.header[self.mapping[name]],
+                        self.column(name),
                         str(error.args[0]),
                         error.args[1] if len(error.args) > 1 else {},
                     )
                 )
                 return None
 
-        number, buyer = self.cell(row, "number"), self.cell(row, "buyer_ref")
-        for name, value, limit in (("number", number, 64), ("buyer_ref", buyer, 120)):
-            if not value:
-                errors.append(
-                    RowError(line, self.header[self.mapping[name]], N_("This cell is empty."))
-                )
-            elif len(value) > limit:
-                errors.append(
-                    RowError(
-                        line,
-                        self.header[self.mapping[name]],
-                        N_("Longer than %(max)d characters."),
-                        {"max": limit},
-                    )
-                )
-        fields: dict[str, Any] = {"number": number, "buyer_ref": buyer}
-        quantity = check("quantity", _quantity) or 1
-        unit_price = check("unit_price", _money)
-        item = self.cell(row, "item")[:200]
-        fields["items"] = (
-            [
-                {
-                    "name": item,
-                    "quantity": quantity,
-                    "unit_price": str(unit_price) if unit_price is not None else None,
-                }
-            ]
-            if item
-            else []
-        )
-        total = check("total_amount", _money)
-        fields["total_amount"] = (
-            total if total is not None else (unit_price or Decimal(0)) * quantity
-        )
-        fields["currency"] = (self.cell(row, "currency") or "CNY").upper()[:3]
-        fields["refund_amount"] = check("refund_amount", _money)
+        number = check("number", clean_id, number_cell)
+        if not number_cell:
+            errors.append(RowError(line, self.column("number"), N_("This cell is empty.")))
+        elif number is not None and len(number) > 64:
+            errors.append(
+                RowError(line, self.column("number"), N_("Longer than %(max)d characters."),
+                         {"max": 64})
+            )  # fmt: skip
+        fields: dict[str, Any] = {"number": number}
+        for name, limit in _ORDER_TEXT_LIMITS.items():
+            text = self.joined(row) if name == "status" else self.raw(row, name)
+            if name == "tracking_number":
+                text = check(name, clean_id) or ""
+            elif name == "phone":
+                text = check(name, _phone) or ""
+            if text:
+                fields[name] = text[:limit]
+        for name in ("shop", "currency", "tracking_info"):
+            if text := self.raw(row, name):
+                fields[name] = text
+        for name in ADDRESS_PARTS:
+            if text := self.raw(row, name):
+                fields[name] = text
+        for name in ("total_amount", "postage", "refund_amount"):
+            fields[name] = check(name, money)
         for name in TIME_FIELDS:
-            fields[name] = check(name, lambda raw: _time(raw, self.zone))
-        fields["carrier"] = self.cell(row, "carrier")[:80] or None
-        fields["tracking_number"] = self.cell(row, "tracking_number")[:80] or None
-        fields["contact_fingerprint"] = fingerprint(self.key, "contact", self.cell(row, "contact"))
-        fields["address_fingerprint"] = fingerprint(self.key, "address", self.cell(row, "address"))
-        return fields, errors
+            fields[name] = check(name, lambda raw: moment(raw, self.zone))
+        item = self.raw(row, "item")
+        line_item: dict[str, Any] | None = None
+        amounts = {
+            name: check(name, money) for name in ("unit_price", "line_amount", "line_postage",
+                                                  "line_refund")
+        }  # fmt: skip
+        count = check("quantity", quantity)
+        line_id = check("line_id", clean_id)
+        if item or line_id or any(value is not None for value in amounts.values()):
+            line_item = {
+                "name": item[:200],
+                "quantity": count if count is not None else 1,
+                "unit_price": str(amounts["unit_price"])
+                if amounts["unit_price"] is not None
+                else None,
+                **{
+                    key: value
+                    for key, value in (
+                        ("sku", self.raw(row, "sku")[:200]),
+                        ("line_id", line_id),
+                        ("amount", amounts["line_amount"]),
+                        ("postage", amounts["line_postage"]),
+                        ("refund", amounts["line_refund"]),
+                    )
+                    if value not in (None, "")
+                },
+            }
+        return fields, line_item, errors
 
 
-def _money(raw: str) -> Decimal:
-    cleaned = re.sub(r"[¥￥,，\s]|CNY|RMB|元", "", raw, flags=re.IGNORECASE)
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(N_("Not an amount: %(value)s"), {"value": raw[:40]}) from None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-        raise ValueError(N_("Not an amount: %(value)s"), {"value": raw[:40]})
-    return value.quantize(Decimal("0.01"))
+def _phone(raw: str) -> str:
+    clean_id(raw)  # a phone Excel turned into 1.38E+10 has lost its digits too
+    return clean_phone(raw)
 
 
-def _quantity(raw: str) -> int:
-    try:
-        value = int(Decimal(raw))
-    except (InvalidOperation, ValueError):
-        raise ValueError(N_("Not a whole number: %(value)s"), {"value": raw[:40]}) from None
-    if not 1 <= value <= 100_000:
-        raise ValueError(N_("Not a whole number: %(value)s"), {"value": raw[:40]})
-    return value
+def _merge(
+    orders: dict[str, dict[str, Any]], fields: dict[str, Any], line: dict[str, Any] | None
+) -> None:
+    """Fold one row into its order: order fields from the first row that has them."""
+    order = orders.get(fields["number"])
+    if order is None:
+        order = orders[fields["number"]] = {"items": [], "_lines": set()}
+    for name, value in fields.items():
+        if value is not None and order.get(name) is None:
+            order[name] = value
+    if line is not None:
+        key = line.get("line_id")
+        if key and key in order["_lines"]:
+            return  # the same sub-order twice (an export appended to itself)
+        if key:
+            order["_lines"].add(key)
+        order["items"].append(line)
 
 
-def _time(raw: str, zone: ZoneInfo) -> datetime:
-    """A time as written in the export, read in the shop's own time zone when it has none."""
-    text = raw.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        parsed = None
-        for pattern in _TIME_FORMATS:
-            try:
-                parsed = datetime.strptime(text, pattern)
-                break
-            except ValueError:
-                continue
-    if parsed is None or not 2000 <= parsed.year <= 2100:
-        raise ValueError(N_("Not a date and time: %(value)s"), {"value": raw[:40]})
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+def _finish(order: dict[str, Any], platform: Platform, key: bytes) -> None:
+    """Totals once per order, the address from its parts, the state from the status words."""
+    lines = order["items"]
+    order.pop("_lines")
+    line_amounts = [line["amount"] for line in lines if line.get("amount") is not None]
+    if order.get("total_amount") is None:
+        if line_amounts:
+            total = sum(line_amounts, Decimal(0)) + sum(
+                (line["postage"] for line in lines if line.get("postage") is not None),
+                Decimal(0),
+            )
+        else:
+            total = sum(
+                (Decimal(line["unit_price"]) * line["quantity"] for line in lines
+                 if line.get("unit_price")),
+                Decimal(0),
+            )  # fmt: skip
+        order["total_amount"] = total
+    if order.get("refund_amount") is None:
+        refunds = [line["refund"] for line in lines if line.get("refund")]
+        order["refund_amount"] = sum(refunds, Decimal(0)) if refunds else None
+    for line in lines:
+        for name in ("amount", "postage", "refund"):
+            if line.get(name) is not None:
+                line[name] = str(line[name])
+    parts = [order.pop(name, None) for name in ADDRESS_PARTS]
+    if not order.get("address"):
+        filled = [part for part in parts if part]
+        latin = any(re.search(r"[A-Za-z]", part) for part in filled)
+        order["address"] = (", " if latin else "").join(filled)[:500] or None
+    info = order.pop("tracking_info", None)
+    if info and not order.get("tracking_number"):
+        order["carrier"], order["tracking_number"] = _tracking_info(info, order.get("carrier"))
+    order["currency"] = (order.get("currency") or "CNY").upper()[:3]
+    order["buyer_ref"] = order.get("buyer_ref") or ""
+    order["status_text"] = order.pop("status", None)
+    order["state"] = order_state(order["status_text"]).value
+    order["platform"] = platform.value
+    order.pop("shop", None)
+    order["contact_fingerprint"] = fingerprint(key, "contact", order.get("phone"))
+    order["address_fingerprint"] = fingerprint(key, "address", order.get("address"))
+
+
+_WAYBILL = re.compile(r"[A-Za-z]{0,4}\d[\dA-Za-z]{7,}")
+
+
+def _tracking_info(text: str, carrier: str | None) -> tuple[str | None, str | None]:
+    """Douyin's 快递信息 (`SF1234567-顺丰速运`, `中通快递 7312…`): carrier and waybill."""
+    match = _WAYBILL.search(unicodedata.normalize("NFKC", text))
+    if not match:
+        return carrier, None
+    rest = (text[: match.start()] + text[match.end() :]).strip(" -:：,，;；/")
+    return (carrier or rest[:80] or None), match.group(0)[:80]
 
 
 def apply_plan(session: Session, shop: Shop, plan: ImportPlan) -> ImportResult:
@@ -357,14 +471,13 @@ def apply_plan(session: Session, shop: Shop, plan: ImportPlan) -> ImportResult:
         changed = False
         for name, value in fields.items():
             # A column the export lacks (None, or no items) never erases what is stored.
-            if value is not None and value != [] and _differs(getattr(order, name), value):
+            if value not in (None, [], "") and _differs(getattr(order, name), value):
                 setattr(order, name, value)
                 changed = True
         updated += changed
         unchanged += not changed
     session.flush()
-    failed_rows = len({error.row for error in plan.errors})
-    return ImportResult(created, updated, unchanged, failed_rows)
+    return ImportResult(created, updated, unchanged, plan.failed_rows)
 
 
 def _differs(current: Any, new: Any) -> bool:
@@ -414,6 +527,7 @@ def apply_import(
     if record.status is ImportStatus.APPLIED:
         raise Conflict(N_("This import has already been applied."))
     result, record.summary = _write(session, record.shop_id, plan)
+    record.platform = plan.platform.value
     record.status = ImportStatus.APPLIED
     record.applied_at = utcnow()
     session.flush()
@@ -436,9 +550,75 @@ def import_for_shop(
 
 
 def _write(session: Session, shop_id: int, plan: ImportPlan) -> tuple[ImportResult, dict[str, Any]]:
+    shop = session.get_one(Shop, shop_id)
+    foreign = plan.foreign_shop or next(
+        (name for name in plan.file_shops if not same_shop(name, shop.name)), None
+    )
+    if foreign:
+        raise InvalidInput(
+            N_("This file is an export of the shop %(file_shop)s, not of %(shop)s; nothing was"
+               " imported."),
+            field="file", file_shop=foreign, shop=shop.name,
+        )  # fmt: skip
     if not plan.can_apply:
         raise InvalidInput(N_("Nothing in this file can be imported."))
-    shop = session.get_one(Shop, shop_id)
     result = apply_plan(session, shop, plan)
     linked = link_orders(session, shop.id)
     return result, {**result.as_dict(), "linked_complaints": linked}
+
+
+def plan_for_shop(
+    session: Session,
+    shop_id: int,
+    rows: Iterable[list[str]],
+    *,
+    time_zone: str,
+    fingerprint_key: bytes,
+) -> ImportPlan:
+    """Plan an export for a shop: its remembered columns applied, another shop's file named."""
+    shop = session.get_one(Shop, shop_id)
+    return plan_import(
+        rows,
+        time_zone=time_zone,
+        fingerprint_key=fingerprint_key,
+        remembered=dict(shop.import_columns or {}),
+        shop_name=shop.name,
+    )
+
+
+def remember_columns(
+    session: Session,
+    actor: Actor,
+    record: OrderImport,
+    plan: ImportPlan,
+    choices: dict[int, str],
+) -> int:
+    """The merchant reads some columns otherwise ("" = not used): kept for the shop.
+
+    The choice serves this import and every later export with the same header. Returns
+    how many columns changed.
+    """
+    if record.shop_id != own_shop_id(actor, Permission.MERCHANT_ORDER_IMPORT):
+        raise NotFound(N_("No such import."))
+    if record.status is ImportStatus.APPLIED:
+        raise Conflict(N_("This import has already been applied."))
+    shop = session.get_one(Shop, record.shop_id)
+    remembered = dict(shop.import_columns or {})
+    changed: dict[str, str] = {}
+    for column in plan.columns:
+        chosen = choices.get(column.index)
+        if chosen is None:
+            continue
+        if chosen and chosen not in FIELDS:
+            raise InvalidInput(
+                N_("Choose one of the listed fields."), field=f"column_{column.index}"
+            )
+        if chosen != (column.field or ""):
+            changed[normalise_header(column.header)] = chosen
+    if not changed:
+        return 0
+    remembered.update(changed)
+    shop.import_columns = remembered
+    session.flush()
+    audit.record(session, actor, "orders.columns_chosen", shop, shop_id=shop.id, after=changed)
+    return len(changed)

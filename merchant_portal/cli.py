@@ -22,7 +22,7 @@ from appeals.permissions import Role
 from evidence.errors import RejectedUpload
 from evidence.intake import sweep_quarantine
 from evidence.storage import sweep
-from evidence.tables import Table, read_table
+from evidence.tables import iter_rows
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
 
@@ -171,15 +171,26 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
     """Import a shop's order export (CSV or XLSX); re-importing updates by order number."""
     shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name)
-    plan = order_import.plan_import(
-        _read(path),
-        time_zone=time_zone or policies().time_zone,
-        fingerprint_key=context().fingerprint_key,
-    )
+    try:
+        plan = order_import.plan_for_shop(
+            db(),
+            shop.id,
+            iter_rows(path, policies().imports),
+            time_zone=time_zone or policies().time_zone,
+            fingerprint_key=context().fingerprint_key,
+        )
+    except RejectedUpload as error:
+        raise click.ClickException(str(error)) from None
     if plan.missing_required:
         raise click.ClickException("no column for: " + ", ".join(plan.missing_required))
-    for error in plan.errors:
-        click.echo(f"row {error.row}, column {error.column}: {error.message % error.params}")
+    click.echo(
+        f"Read as {plan.platform.value} (header on row {plan.header_row}): {plan.rows_read} rows,"
+        f" {len(plan.orders)} orders, {plan.skipped_rows} summary or header rows skipped."
+    )
+    for problem in plan.errors:
+        click.echo(
+            f"row {problem.row}, column {problem.column}: {problem.message % problem.params}"
+        )
     result, linked = order_import.import_for_shop(db(), SYSTEM, shop, plan, filename=path.name)
     db().commit()
     click.echo(
@@ -261,7 +272,8 @@ def build_bundle(appeal_id: int, out: Path) -> None:
     try:
         built = build(
             db(), version, settings.store, folder, key=settings.key, wording=settings.wording,
-            profile=settings.profile, font=settings.font, threads=settings.threads,
+            profile=settings.profile, font=settings.font, time_zone=settings.time_zone,
+            threads=settings.threads,
         )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         stem = f"{appeal.number}-v{version.number}-bundle"
@@ -327,13 +339,6 @@ def worker(workers: int) -> None:
 
     Ticker(app).start()  # windows, reminders and the email outbox, every minute
     jobs.serve_worker(app, workers).run()
-
-
-def _read(path: Path) -> Table:
-    try:
-        return read_table(path, policies().imports)
-    except RejectedUpload as error:
-        raise click.ClickException(str(error)) from None
 
 
 COMMANDS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import available_timezones
 
 from flask_babel import gettext
@@ -26,19 +27,23 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from appeals import accounts, passwords
 from appeals.errors import InvalidInput
+from appeals.order_import import Column, ImportPlan
 from appeals.permissions import Role
+from appeals.platforms import FIELDS
 from appeals.rebuttal import MAX_ROWS
 from merchant_portal.i18n import (
     CHANNEL_LABELS,
     COMPLAINT_TYPE_LABELS,
     DEADLINE_LABELS,
     EVIDENCE_KIND_LABELS,
+    IMPORT_FIELD_LABELS,
     LANGUAGE_NAMES,
     MALICIOUS_LABELS,
     REMEDY_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
 )
+from merchant_portal.review_forms import ReviewForm
 
 TIME_ZONES = sorted(zone for zone in available_timezones() if "/" in zone)
 
@@ -222,6 +227,20 @@ class EvidenceForm(FlaskForm):
         self.kind.choices = [(k.value, label) for k, label in EVIDENCE_KIND_LABELS.items()]
 
 
+class AttachForm(FlaskForm):
+    """File here a file already in another complaint of the shop."""
+
+    item_id = SelectField(_l("A file from another complaint"), coerce=int,
+                          validators=[DataRequired(_l("Choose a file."))])  # fmt: skip
+    submit = SubmitField(_l("Attach here too"))
+
+    def offer(self, items: list[Any], complaint_label: Any) -> AttachForm:
+        self.item_id.choices = [
+            (item.id, f"{item.display_name} · {complaint_label(item)}") for item in items
+        ]
+        return self
+
+
 class RedactForm(FlaskForm):
     boxes = TextAreaField(
         _l("Boxes to cover"),
@@ -281,3 +300,31 @@ class WithdrawForm(FlaskForm):
         description=_l("Kept in the appeal's history; the reviewers see it."),
     )  # fmt: skip
     submit = SubmitField(_l("Withdraw the appeal"))
+
+
+class ColumnsForm(ReviewForm):
+    """How each column of an order export is read: one choice per column, kept for the shop."""
+
+    plan_columns: list[Column]
+
+    @classmethod
+    def for_plan(cls, plan: ImportPlan, formdata: Any = None) -> ColumnsForm:
+        choices = [("", _l("not used"))] + [
+            (name, IMPORT_FIELD_LABELS.get(name, name)) for name in FIELDS
+        ]
+        fields = {
+            f"column_{column.index}": SelectField(column.header, default=column.field or "")
+            for column in plan.columns
+        }
+        form_class = type("PlanColumnsForm", (cls,), fields)
+        form = form_class(formdata=formdata)
+        form.plan_columns = plan.columns
+        for column in plan.columns:
+            form.field_for(column).choices = choices
+        return form
+
+    def field_for(self, column: Column) -> Any:
+        return self[f"column_{column.index}"]
+
+    def choices(self) -> dict[int, str]:
+        return {column.index: self.field_for(column).data or "" for column in self.plan_columns}

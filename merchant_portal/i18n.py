@@ -33,6 +33,8 @@ from appeals.models import (
     Provenance,
 )
 from appeals.permissions import Role
+from appeals.platforms import OrderState, Platform
+from evidence.cells import is_masked
 from appeals.rebuttal import row_label
 from appeals.vocabulary import BuyerMeasure, MerchantMeasure, Remedy
 from merchant_portal.context import policies
@@ -165,22 +167,63 @@ DEADLINE_LABELS = {
 IMPORT_FIELD_LABELS = {
     "number": lazy_gettext("Order number"),
     "buyer_ref": lazy_gettext("Buyer"),
-    "item": lazy_gettext("Item"),
-    "quantity": lazy_gettext("Quantity"),
-    "unit_price": lazy_gettext("Unit price"),
-    "total_amount": lazy_gettext("Total"),
+    "receiver": lazy_gettext("Receiver"),
+    "phone": lazy_gettext("Phone"),
+    "address": lazy_gettext("Address"),
+    "status": lazy_gettext("Order status"),
+    "total_amount": lazy_gettext("Amount paid"),
+    "postage": lazy_gettext("Postage"),
     "currency": lazy_gettext("Currency"),
-    "ordered_at": lazy_gettext("Ordered"),
-    "paid_at": lazy_gettext("Paid"),
-    "shipped_at": lazy_gettext("Shipped"),
-    "delivered_at": lazy_gettext("Delivered"),
+    "ordered_at": lazy_gettext("Order time"),
+    "paid_at": lazy_gettext("Payment time"),
+    "shipped_at": lazy_gettext("Shipping time"),
+    "delivered_at": lazy_gettext("Delivery time"),
     "confirmed_at": lazy_gettext("Receipt confirmed"),
+    "completed_at": lazy_gettext("Completion time"),
+    "refunded_at": lazy_gettext("Refund time"),
     "carrier": lazy_gettext("Carrier"),
     "tracking_number": lazy_gettext("Tracking number"),
+    "tracking_info": lazy_gettext("Carrier and tracking number"),
     "refund_amount": lazy_gettext("Refund amount"),
-    "refunded_at": lazy_gettext("Refunded"),
-    "contact": lazy_gettext("Buyer phone (kept as a fingerprint only)"),
-    "address": lazy_gettext("Delivery address (kept as a fingerprint only)"),
+    "buyer_message": lazy_gettext("Buyer message"),
+    "seller_note": lazy_gettext("Seller note"),
+    "shop": lazy_gettext("Shop"),
+    "line_id": lazy_gettext("Sub-order number"),
+    "item": lazy_gettext("Item"),
+    "sku": lazy_gettext("Item variant"),
+    "quantity": lazy_gettext("Quantity"),
+    "unit_price": lazy_gettext("Unit price"),
+    "line_amount": lazy_gettext("Line amount"),
+    "line_postage": lazy_gettext("Line postage"),
+    "line_refund": lazy_gettext("Line refund"),
+    "province": lazy_gettext("Province"),
+    "city": lazy_gettext("City"),
+    "district": lazy_gettext("District"),
+    "street": lazy_gettext("Street"),
+    "address_detail": lazy_gettext("Street address"),
+    "postcode": lazy_gettext("Postcode"),
+    "country": lazy_gettext("Country"),
+}
+ORDER_STATE_LABELS = {
+    OrderState.AWAITING_PAYMENT: lazy_gettext("awaiting payment"),
+    OrderState.PAID: lazy_gettext("paid, not shipped"),
+    OrderState.SHIPPED: lazy_gettext("shipped"),
+    OrderState.DELIVERED: lazy_gettext("delivered"),
+    OrderState.COMPLETED: lazy_gettext("completed"),
+    OrderState.REFUNDED: lazy_gettext("refunded"),
+    OrderState.CANCELLED: lazy_gettext("cancelled"),
+    OrderState.UNKNOWN: lazy_gettext("unknown"),
+}
+PLATFORM_LABELS = {
+    Platform.TAOBAO: lazy_gettext("Taobao / Tmall order report"),
+    Platform.TAOBAO_ITEMS: lazy_gettext("Taobao / Tmall item report"),
+    Platform.QIANNIU: lazy_gettext("Taobao / Tmall sub-order export (Qianniu)"),
+    Platform.JD: lazy_gettext("JD POP order export"),
+    Platform.PINDUODUO: lazy_gettext("Pinduoduo order export"),
+    Platform.DOUYIN: lazy_gettext("Douyin shop order export"),
+    Platform.SHOPIFY: lazy_gettext("Shopify order export"),
+    Platform.AMAZON: lazy_gettext("Amazon All Orders report"),
+    Platform.GENERIC: lazy_gettext("Order table"),
 }
 
 
@@ -204,8 +247,16 @@ def select_timezone() -> str:
     return policies().time_zone
 
 
-def when(value: datetime | None, now: datetime | None = None) -> str:
-    """An absolute time in the viewer's zone with a hint: '2026-12-03 18:00 (in 2 days)'."""
+def when(value: datetime | str | None, now: datetime | None = None) -> str:
+    """An absolute time in the viewer's zone with a hint: '2026-12-03 18:00 (in 2 days)'.
+
+    Takes a datetime or the ISO 8601 text a frozen dossier keeps.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if value is None:
         return "—"
     absolute = format_datetime(value, "yyyy-MM-dd HH:mm")
@@ -275,6 +326,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.filters["remedy"] = lambda name: str(REMEDY_LABELS.get(name, name))
     app.jinja_env.filters["import_field"] = lambda name: str(IMPORT_FIELD_LABELS.get(name, name))
+    app.jinja_env.filters["platform"] = lambda name: str(PLATFORM_LABELS.get(name, name))
+    app.jinja_env.filters["order_state"] = lambda name: str(ORDER_STATE_LABELS.get(name, name))
+    app.jinja_env.tests["masked"] = is_masked
     app.jinja_env.filters["measure"] = lambda name: str(MEASURE_LABELS.get(name, name))
     app.jinja_env.filters["notification"] = notification_text
     app.jinja_env.filters["isotime"] = datetime.fromisoformat

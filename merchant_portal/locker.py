@@ -27,7 +27,7 @@ from evidence.tables import N_
 from merchant_portal.access import permission_required
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
-from merchant_portal.forms import ActionForm, EvidenceForm, RedactForm
+from merchant_portal.forms import ActionForm, AttachForm, EvidenceForm, RedactForm
 
 bp = Blueprint("locker", __name__)
 
@@ -58,7 +58,11 @@ def receive(
 
 
 def _page(
-    complaint: Complaint, form: EvidenceForm, results: list[dict[str, object]], status: int = 200
+    complaint: Complaint,
+    form: EvidenceForm,
+    results: list[dict[str, object]],
+    status: int = 200,
+    attach_form: AttachForm | None = None,
 ) -> ResponseReturnValue:
     from appeals.appeal import budget_for
 
@@ -67,7 +71,37 @@ def _page(
         "merchant/locker.html", complaint=complaint, form=form, results=results, items=items,
         action_form=ActionForm(), max_mb=policies().locker.max_file_bytes // 2**20,
         budget=budget_for(items, 0, policies().budget),
+        attach_form=attach_form or _attach_form(complaint, formdata=None),
     ), status  # fmt: skip
+
+
+def _attach_form(complaint: Complaint, formdata: object = None) -> AttachForm:
+    offered = locker.reusable_items(db(), complaint)
+    return AttachForm(formdata=formdata).offer(
+        offered, lambda item: gettext("complaint %(id)s", id=item.complaint.external_id)
+    )
+
+
+@bp.post("/complaints/<int:complaint_id>/evidence/attach")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def attach(complaint_id: int) -> ResponseReturnValue:
+    """File a file of another complaint of the shop here too, without uploading it again."""
+    complaint = locker.locker_complaint(db(), current_user, complaint_id)
+    form = _attach_form(complaint, request.form)
+    if not form.validate():
+        return _page(complaint, EvidenceForm(formdata=None), [], 422, form)
+    try:
+        item = locker.attach_existing(
+            db(), current_user, complaint, form.item_id.data, policies().locker
+        )
+    except (DomainError, RejectedUpload) as refused:
+        db().rollback()
+        form = _attach_form(complaint, request.form)
+        form.item_id.errors = [gettext(refused.message, **refused.params)]
+        return _page(complaint, EvidenceForm(formdata=None), [], 409, form)
+    db().commit()
+    flash(gettext("“%(name)s” is now in this locker too.", name=item.display_name), "success")
+    return redirect(url_for(".index", complaint_id=complaint.id))
 
 
 @bp.get("/complaints/<int:complaint_id>/evidence")

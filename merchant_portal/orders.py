@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -16,11 +16,11 @@ from appeals.models import OrderImport
 from appeals.permissions import Permission
 from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
-from evidence.tables import read_table
+from evidence.tables import N_, iter_rows
 from merchant_portal.access import permission_required
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
-from merchant_portal.forms import ActionForm, ImportForm
+from merchant_portal.forms import ActionForm, ColumnsForm, ImportForm
 
 bp = Blueprint("orders", __name__)
 
@@ -30,9 +30,10 @@ def _folder() -> Path:
 
 
 def _plan(record: OrderImport) -> order_import.ImportPlan:
-    table = read_table(_folder() / record.stored_name, policies().imports)
-    return order_import.plan_import(
-        table,
+    return order_import.plan_for_shop(
+        db(),
+        record.shop_id,
+        iter_rows(_folder() / record.stored_name, policies().imports),
         time_zone=current_user.time_zone,
         fingerprint_key=context().fingerprint_key,
     )
@@ -42,7 +43,8 @@ def _receive(upload: FileStorage) -> str:
     """Keep the upload only if it reads as a table; a refused file is removed at once."""
     received = quarantine(upload.stream, _folder(), policies().imports.max_bytes)
     try:
-        read_table(received.path, policies().imports)
+        if not any(any(row) for row in iter_rows(received.path, policies().imports)):
+            raise RejectedUpload("empty", N_("The file has no rows."))
     except RejectedUpload:
         discard(received)
         raise
@@ -95,7 +97,50 @@ def upload() -> ResponseReturnValue:
 def preview(import_id: int) -> ResponseReturnValue:
     record = order_import.get_import(db(), current_user, import_id)
     plan = None if record.summary else _plan(record)
-    return render_template("orders/preview.html", record=record, plan=plan, form=ActionForm())
+    columns = ColumnsForm.for_plan(plan) if plan else None
+    return _preview(record, plan, columns)
+
+
+def _preview(
+    record: OrderImport,
+    plan: order_import.ImportPlan | None,
+    columns: ColumnsForm | None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            "orders/preview.html", record=record, plan=plan, form=ActionForm(), columns=columns
+        ),
+        status,
+    )
+
+
+@bp.post("/orders/import/<int:import_id>/columns")
+@permission_required(Permission.MERCHANT_ORDER_IMPORT)
+def choose_columns(import_id: int) -> ResponseReturnValue:
+    """The merchant reads some columns otherwise; the choice is kept for the shop."""
+    record = order_import.get_import(db(), current_user, import_id)
+    if record.summary:
+        return redirect(url_for(".preview", import_id=record.id))
+    plan = _plan(record)
+    form = ColumnsForm.for_plan(plan, request.form)
+    if not form.validate():
+        return _preview(record, plan, form, 422)
+    try:
+        changed = order_import.remember_columns(db(), current_user, record, plan, form.choices())
+    except DomainError as error:
+        form.refuse(error)
+        return _preview(record, plan, form, 422)
+    db().commit()
+    flash(
+        ngettext(
+            "%(num)d column is now read your way, for this file and later ones.",
+            "%(num)d columns are now read your way, for this file and later ones.",
+            changed,
+        ),
+        "success",
+    )
+    return redirect(url_for(".preview", import_id=record.id))
 
 
 @bp.post("/orders/import/<int:import_id>/apply")

@@ -98,6 +98,18 @@ class Order(Base):
     tracking_number: Mapped[str | None] = mapped_column(String(80))
     refund_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the export says, as it says it: the platform's own status words beside the
+    # state they stand for, the receiver as written (masked values stay masked).
+    platform: Mapped[str | None] = mapped_column(String(16))
+    status_text: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str | None] = mapped_column(String(20))
+    postage: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    receiver: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(500))
+    buyer_message: Mapped[str | None] = mapped_column(Text)
+    seller_note: Mapped[str | None] = mapped_column(Text)
     # Keyed fingerprints of the buyer's phone and address: comparable, never readable.
     contact_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
     address_fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +23,9 @@ from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
 from appeals.models.account import User
+
+if TYPE_CHECKING:
+    from appeals.models.complaint import Complaint
 
 
 class EvidenceKind(StrEnum):
@@ -51,8 +55,10 @@ class EvidenceItem(Base):
 
     __tablename__ = "evidence_item"
     __table_args__ = (
-        # The same file twice in one shop is recognised by its hash.
-        UniqueConstraint("shop_id", "sha256", name="uq_evidence_item_shop_sha256"),
+        # The same file twice in one complaint is recognised by its hash; one file may
+        # serve several complaints of the shop (attached, sharing its blobs).
+        UniqueConstraint("complaint_id", "sha256", name="uq_evidence_item_complaint_sha256"),
+        Index("ix_evidence_item_shop_sha256", "shop_id", "sha256"),
         Index("ix_evidence_item_complaint", "complaint_id", "id"),
         CheckConstraint(
             "(redacted_key IS NULL) = (redacted_at IS NULL)"
@@ -94,6 +100,7 @@ class EvidenceItem(Base):
     )
 
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    complaint: Mapped[Complaint] = relationship()
     redacted_by: Mapped[User | None] = relationship(foreign_keys=[redacted_by_id])
 
     @property

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from appeals.clock import utcnow
 from appeals.columns import UTCDateTime, str_enum
 from appeals.db import Base
-from appeals.models.account import User
+from appeals.models.account import Shop, User
 
 
 class ImportStatus(StrEnum):
@@ -32,9 +32,11 @@ class OrderImport(Base):
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[ImportStatus] = mapped_column(str_enum(ImportStatus, "import_status"))
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    platform: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=func.now()
     )
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     uploaded_by: Mapped[User] = relationship()
+    shop: Mapped[Shop] = relationship()

@@ -50,7 +50,7 @@ def test_same_external_id_for_another_shop_is_a_conflict(app: Flask, world: Worl
 def test_bad_values_are_problems_that_name_the_field(app: Flask, world: World) -> None:
     client = app.test_client()
     for change, field, status in [
-        ({"type": "rude"}, "type", 422),
+        ({"type": "banana"}, "type", 422),
         ({"shop": "No Such Shop"}, "shop", 404),
         ({"penalty_points": 5000}, "penalty_points", 422),
         ({"description": "  "}, "description", 422),
@@ -93,3 +93,25 @@ def test_openapi_documents_the_complaint_endpoints(app: Flask) -> None:
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     validate(document)
     assert {"get", "post"} <= set(document["paths"]["/api/v1/complaints"])
+
+
+def test_the_platforms_own_words_and_guarded_order_numbers_are_understood(
+    app: Flask, world: World
+) -> None:
+    client = app.test_client()
+    cases = [
+        ("商品质量问题", "12315", "product_quality", "hotline"),
+        ("未收到货", "在线客服", "not_received", "online"),
+        (" 描述不符 ", "官方邮箱", "not_as_described", "email"),
+        ("延迟发货", "热线", "late_shipment", "hotline"),
+        ("服务态度", "online", "service_attitude", "online"),
+    ]
+    for number, (kind, channel, want_type, want_channel) in enumerate(cases):
+        report = {**REPORT, "external_id": f"ＣＰ－{number}", "type": kind, "channel": channel,
+                  "order_number": '="ORDER-A-1"'}  # fmt: skip
+        response = client.post("/api/v1/complaints", json=report, headers=bearer(world, "platform"))
+        assert response.status_code == 201, response.get_json()
+        body = response.get_json()
+        assert (body["type"], body["channel"]) == (want_type, want_channel)
+        assert body["external_id"] == f"CP-{number}", "full-width ids are normalised"
+        assert body["order_id"] == world.order_a.id, "linked whatever guard the export had"

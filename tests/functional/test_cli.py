@@ -162,3 +162,35 @@ def test_import_orders_and_complaints_from_files(app: Flask, world: World, tmp_p
     assert "0 recorded, 1 already known" in again.output
 
     assert "Audit trail intact" in run(app, "verify-audit").output
+
+
+def test_platform_exports_and_a_chinese_complaint_feed_from_the_cli(
+    app: Flask,
+    world: World,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.exports import jd
+
+    result = run(app, "import-orders", str(jd(tmp_path).path), "--shop", "Shop A")
+    assert result.exit_code == 0, result.output
+    assert "Read as jd" in result.output and "2 created" in result.output
+
+    feed = tmp_path / "投诉.csv"
+    feed.write_text(
+        "投诉编号,店铺名称,投诉类型,投诉渠道,投诉内容,买家昵称,投诉时间,订单号\r\n"
+        'TS-1,Shop A,商品质量问题,12315,"耳机坏了，不赔就去 12315",jd_buyer01,2026/10/12 10:00,'
+        '"=""230000000001"""\r\n',
+        encoding="gb18030",
+    )
+    result = run(app, "import-complaints", str(feed))
+    assert "1 recorded" in result.output, result.output
+    with app.app_context():
+        from sqlalchemy import select
+
+        from appeals.models import Complaint
+        from merchant_portal.database import db
+
+        complaint = db().scalar(select(Complaint).where(Complaint.external_id == "TS-1"))
+        assert complaint is not None and complaint.type.value == "product_quality"
+        assert complaint.channel.value == "hotline"
+        assert complaint.order is not None and complaint.order.number == "230000000001"

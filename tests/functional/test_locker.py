@@ -313,3 +313,63 @@ def test_no_write_lock_is_held_while_an_upload_decodes(tmp_path: Path, monkeypat
         assert writes == ["ok", "ok"]
         other.dispose()
         app.config["DATABASE_ENGINE"].dispose()
+
+
+def test_one_courier_trace_serves_two_complaints_without_a_second_upload(
+    app: Flask, world: World
+) -> None:
+    from datetime import timedelta
+
+    from appeals import complaints, locker
+    from appeals.clock import utcnow
+    from appeals.models import ComplaintChannel, ComplaintType, Shop
+    from appeals.policies import DEFAULT_POLICIES
+
+    client = merchant(app)
+    trace = "2026-11-20 10:30:56 顺丰速运 已收取快件\n2026-11-22 18:40:00 已签收，签收人：本人\n".encode()
+    first = upload(client, world.complaint_a.id, [(trace, "顺丰轨迹.txt")], json=True,
+                   kind="logistics_tracking")  # fmt: skip
+    assert first.status_code == 200, first.get_json()
+    with app.app_context():
+        shop = db().get_one(Shop, world.shop_a.id)
+        second, third = (
+            complaints.record_complaint(
+                db(), shop, external_id=f"A-{n}", type=ComplaintType.NOT_RECEIVED,
+                channel=ComplaintChannel.ONLINE, description="没收到", buyer_ref="b",
+                received_at=utcnow() - timedelta(hours=1), policy=DEFAULT_POLICIES.deadlines,
+            )
+            for n in (2, 3)
+        )  # fmt: skip
+        db().commit()
+        second_id, third_id = second.id, third.id
+
+    page = client.get(f"/complaints/{second_id}/evidence").get_data(as_text=True)
+    assert 'data-testid="attach-form"' in page and "顺丰轨迹.txt" in page
+    source = newest(app)
+    attach_url = f"/complaints/{second_id}/evidence/attach"
+    page_url = f"/complaints/{second_id}/evidence"
+    response = post_form(client, attach_url, {"item_id": str(source.id)}, page_url)
+    assert response.status_code == 302
+    attached = newest(app)
+    assert attached.complaint_id == second_id and attached.blob_key == source.blob_key
+    again = post_form(client, attach_url, {"item_id": str(source.id)}, page_url)
+    assert again.status_code == 422, "it is already here, and no longer offered"
+
+    # Uploading the same file on a third complaint files it there too, sharing the blobs.
+    third_upload = upload(client, third_id, [(trace, "again.txt")], json=True,
+                          kind="logistics_tracking")  # fmt: skip
+    assert third_upload.get_json()[0]["accepted"] is True
+    assert newest(app).complaint_id == third_id and newest(app).blob_key == source.blob_key
+
+    # Removing the first copy leaves the others and their blob.
+    post_form(client, f"/evidence/{source.id}/remove", {},
+              f"/complaints/{world.complaint_a.id}/evidence")  # fmt: skip
+    with app.app_context():
+        assert source.blob_key in locker.referenced_keys(db())
+
+    # Another shop cannot attach shop A's file.
+    other = merchant(app, "owner_b")
+    refused = post_form(other, f"/complaints/{world.complaint_b.id}/evidence/attach",
+                        {"item_id": str(attached.id)},
+                        f"/complaints/{world.complaint_b.id}/evidence")  # fmt: skip
+    assert refused.status_code == 422

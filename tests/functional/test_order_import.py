@@ -182,7 +182,7 @@ def test_text_that_is_not_an_export_is_explained_on_the_preview(
     client = merchant(app)
     response = upload(client, path)
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "The file has no column for: Order number, Buyer." in preview
+    assert "The file has no column for: Order number." in preview
     assert "Import 0" not in preview and "/apply" not in preview
 
 
@@ -197,3 +197,78 @@ def test_another_shop_cannot_see_or_apply_my_import(app: Flask, world: World) ->
         ).status_code
         == 404
     )
+
+
+def test_a_douyin_export_of_66_columns_previews_and_imports_with_its_details(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    from tests.exports import douyin
+
+    client = merchant(app)
+    response = upload(client, douyin(tmp_path).path)
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Recognised as: Douyin shop order export" in preview
+    assert "选购商品" in preview and "辣丝丝" in preview  # the columns, with sample values
+    apply(client, response)
+    with app.app_context():
+        order = db().scalar(select(Order).where(Order.number == "6917926768823643751"))
+        assert order is not None and len(order.items) == 2
+        assert str(order.total_amount) == "58.90" and order.state == "shipped"
+        assert order.tracking_number == "JDVA12345678901" and order.carrier == "京东快递"
+        assert order.contact_fingerprint is None  # an encrypted phone is no identity
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-testid="order-status">已发货' in page and "麻辣牛肉" in page
+
+
+def test_an_unknown_column_is_mapped_by_hand_and_remembered_for_the_shop(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "erp.csv"
+    path.write_text("单据号,会员,金额\r\nERP-1,buyer-e,12.00\r\n", encoding="utf-8")
+    client = merchant(app)
+    response = upload(client, path)
+    preview_url = response.headers["Location"]
+    preview = client.get(preview_url).get_data(as_text=True)
+    assert "The file has no column for: Order number." in preview and "/apply" not in preview
+
+    refused = client.post(
+        preview_url + "/columns",
+        data={"csrf_token": csrf_token(client, preview_url), "column_0": "no-such-field"},
+    )
+    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
+
+    chosen = client.post(
+        preview_url + "/columns",
+        data={"csrf_token": csrf_token(client, preview_url), "column_0": "number",
+              "column_1": "buyer_ref", "column_2": "total_amount"},
+    )  # fmt: skip
+    assert chosen.status_code == 302
+    assert "Import 1 order" in client.get(preview_url).get_data(as_text=True)
+
+    # The next export with the same header is read the same way at once.
+    path.write_text("单据号,会员,金额\r\nERP-2,buyer-f,3.00\r\n", encoding="utf-8")
+    result = apply(client, upload(client, path))
+    assert re.search(r'data-testid="created">1<', result)
+    with app.app_context():
+        order = db().scalar(select(Order).where(Order.number == "ERP-2"))
+        assert order is not None and order.buyer_ref == "buyer-f"
+        assert order.shop_id == world.shop_a.id
+
+
+def test_another_shops_export_is_refused_naming_both_shops(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    from tests.exports import taobao
+
+    client = merchant(app)
+    before = count_orders(app, world.shop_a.id)
+    response = upload(client, taobao(tmp_path).path)
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This file is an export of the shop 测试店铺A, not of" in preview
+    assert world.shop_a.name in preview and "/apply" not in preview
+    client.post(
+        response.headers["Location"] + "/apply",
+        data={"csrf_token": csrf_token(client, response.headers["Location"])},
+    )
+    assert count_orders(app, world.shop_a.id) == before, "nothing of it is stored"

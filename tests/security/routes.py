@@ -225,6 +225,18 @@ ROUTES = [
         merchants_of_a(302),
     ),
     Route(
+        "locker.attach",
+        "POST",
+        lambda w: f"/complaints/{w.complaint_a.id}/evidence/attach",
+        merchants_of_a(422),
+    ),
+    Route(
+        "orders.choose_columns",
+        "POST",
+        lambda w: f"/orders/import/{w.import_a.id}/columns",
+        merchants_of_a(302),
+    ),
+    Route(
         "admin.new_complaint",
         "GET",
         lambda w: "/admin/complaints/new",
