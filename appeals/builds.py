@@ -106,6 +106,7 @@ class BuildSettings:
     workdir: Path
     profile: BudgetProfile
     font: str | None
+    time_zone: str  # the shop's, for times chat exports and traces write without one
     wording: Wording | None = None
     threads: int = 2
 
@@ -147,7 +148,7 @@ def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings)
             built = build(
                 session, version, settings.store, folder, key=settings.key,
                 wording=settings.wording, profile=settings.profile, font=settings.font,
-                progress=progress,
+                time_zone=settings.time_zone, progress=progress,
                 threads=settings.threads,
             )  # fmt: skip
         pdf_key = settings.store.put(built.pdf)

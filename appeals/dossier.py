@@ -12,29 +12,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from appeals.complaints import get_complaint
 from appeals.errors import N_
-from appeals.models import Complaint, Order
+from appeals.evidence_text import EvidenceText
+from appeals.extortion import Line, buyer_messages, extortion_lines
+from appeals.models import Complaint, ComplaintType, EvidenceKind, Order
 from appeals.permissions import Actor
+from evidence.cells import is_masked
+from evidence.chats import read_chat
+from evidence.tracking import TrackEvent, TrackState, read_trace
 
-ALGORITHM = "dossier/2"
+ALGORITHM = "dossier/3"
 WINDOW = timedelta(days=90)
-
-# Phrases that turn a complaint into a threat: bad reviews, exposure, multiple compensation.
-EXTORTION_PHRASES = {
-    "zh": ["差评", "不退款就", "不给退款", "曝光", "投诉到底", "12315", "三倍赔偿", "十倍赔偿",
-           "假一赔十", "赔偿我", "举报你", "打官司", "媒体"],
-    "en": ["bad review", "1-star", "one star", "negative review", "refund me or", "or i will",
-           "report you", "expose", "compensation", "lawyer", "sue you", "go to the media"],
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,6 +44,8 @@ class Signal:
     params: dict[str, Any]
     related_order_ids: list[int] = field(default_factory=list)
     related_complaint_ids: list[int] = field(default_factory=list)
+    # The lines it rests on: file, line, speaker, time and text, to quote as found.
+    quotes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,38 +114,52 @@ def build_dossier(
     session: Session,
     actor: Actor,
     complaint_id: int,
+    *,
+    time_zone: str,
     known_at: datetime | None = None,
-    chats: dict[int, str] | None = None,
+    evidence: list[EvidenceText] | None = None,
 ) -> Dossier:
     """Compute the dossier for a complaint of the actor's shop, as of the complaint.
 
-    `known_at` leaves out rows recorded after it; `chats` maps the ids of the complaint's
-    chat-export evidence to their text.
+    `known_at` leaves out rows recorded after it; `evidence` holds the text of the
+    complaint's chat exports and courier traces; `time_zone` is the shop's, for times the
+    files write without one.
     """
     complaint = get_complaint(session, actor, complaint_id)
     scope = Scope(complaint.shop_id, complaint.received_at, known_at)
     buyer = complaint.buyer_ref
-    orders = list(
-        session.scalars(
-            select(Order).where(*scope.orders(Order.buyer_ref == buyer)).order_by(Order.id)
+    zone = ZoneInfo(time_zone)
+    texts = evidence or []
+    # A masked name (t**7) stands for many buyers: history is not counted by it.
+    masked = is_masked(buyer)
+    if masked:
+        orders = [complaint.order] if complaint.order is not None else []
+        complaints = [complaint]
+    else:
+        orders = list(
+            session.scalars(
+                select(Order).where(*scope.orders(Order.buyer_ref == buyer)).order_by(Order.id)
+            )
         )
-    )
-    complaints = list(
-        session.scalars(
-            select(Complaint)
-            .where(*scope.complaints(Complaint.buyer_ref == buyer))
-            .order_by(Complaint.id)
+        complaints = list(
+            session.scalars(
+                select(Complaint)
+                .where(*scope.complaints(Complaint.buyer_ref == buyer))
+                .order_by(Complaint.id)
+            )
         )
-    )
     placed = func.coalesce(Order.ordered_at, Order.paid_at)
     shop_orders = _count(session, Order, scope.orders(placed >= scope.since))
     signals = [
+        _masked(buyer) if masked else None,
         _history(session, scope, shop_orders, orders, complaints),
         _refunds(session, scope, shop_orders, orders),
         _after_confirmation(complaint, complaints),
         _delivery_gap(complaint),
+        _tracking(complaint, texts, zone),
         _shared_fingerprints(session, scope, buyer, orders),
-        _extortion(complaint, tuple((chats or {}).values())),
+        _bulk_buying(scope, orders),
+        _extortion(complaint, texts, zone),
     ]
     return Dossier(
         complaint_id=complaint.id,
@@ -157,8 +170,17 @@ def build_dossier(
         inputs={
             "orders": [o.id for o in orders],
             "complaints": [c.id for c in complaints],
-            "chat_exports": sorted(chats or {}),
+            "evidence": sorted(text.item_id for text in texts),
         },
+    )
+
+
+def _masked(buyer: str) -> Signal:
+    return Signal(
+        "masked_buyer",
+        "info",
+        N_("The platform masks this buyer's name (%(buyer)s): history by name is not counted."),
+        {"buyer": buyer},
     )
 
 
@@ -315,24 +337,128 @@ def _shared_fingerprints(session: Session, scope: Scope, buyer: str, orders: lis
     )
 
 
-def find_phrases(text: str) -> list[str]:
-    """The extortion phrases (Chinese and English) that occur in a text."""
-    lowered = text.lower()
-    return [
-        phrase
-        for phrases in EXTORTION_PHRASES.values()
-        for phrase in phrases
-        if re.search(re.escape(phrase.lower()), lowered)
-    ]
-
-
-def _extortion(complaint: Complaint, chat_texts: tuple[str, ...] = ()) -> Signal:
-    found = sorted(set(find_phrases(complaint.description)).union(*map(find_phrases, chat_texts)))
+def _extortion(complaint: Complaint, texts: list[EvidenceText], zone: ZoneInfo) -> Signal:
+    """A demand for money tied to a threat, in the buyer's own words, quoted as found."""
+    lines = [
+        Line("complaint", None, 1, complaint.buyer_ref, complaint.received_at.isoformat(),
+             complaint.description)
+    ]  # fmt: skip
+    chats = [text for text in texts if text.kind is EvidenceKind.CHAT_EXPORT]
+    for text in chats:
+        for message in buyer_messages(read_chat(text.text, zone), complaint.buyer_ref):
+            lines.append(
+                Line(text.name, text.item_id, message.line, message.speaker,
+                     message.at.isoformat() if message.at else None, message.text)
+            )  # fmt: skip
+    found = extortion_lines(lines)
+    quotes = [
+        {"file": line.source, "evidence_id": line.item_id, "line": line.line,
+         "speaker": line.speaker, "at": line.at, "text": line.text[:300]}
+        for line in found[:20]
+    ]  # fmt: skip
+    if found:
+        return Signal(
+            "extortion",
+            "alert",
+            N_("%(count)d of the buyer's messages tie a demand for money to a threat."),
+            {"count": len(found), "files": len(chats)},
+            quotes=quotes,
+        )
     return Signal(
-        "extortion_phrases",
-        "alert" if found else "info",
-        N_("Threatening phrases found in the complaint and chat exports: %(phrases)s.")
-        if found
-        else N_("No threatening phrases found in the complaint or chat exports."),
-        {"phrases": "、".join(found), "count": len(found)},
+        "extortion",
+        "info",
+        N_("No demand tied to a threat in the complaint or the buyer's lines of %(files)d chat"
+           " files."),
+        {"count": 0, "files": len(chats)},
+    )  # fmt: skip
+
+
+def _tracking(complaint: Complaint, texts: list[EvidenceText], zone: ZoneInfo) -> Signal | None:
+    """What the courier's trace says happened before the complaint, quoted."""
+    traces = [t for t in texts if t.kind is EvidenceKind.LOGISTICS_TRACKING]
+    if not traces:
+        return None
+    order = complaint.order
+    waybill = order.tracking_number if order is not None else None
+    year = complaint.received_at.astimezone(zone).year
+    handed: list[tuple[EvidenceText, TrackEvent]] = []
+    other_parcels = []
+    for text in traces:
+        trace = read_trace(text.text, zone, year=year)
+        if waybill and trace.waybills and waybill not in trace.waybills:
+            other_parcels.append(text.name)
+            continue
+        for event in trace.events:
+            if (
+                event.at is not None
+                and event.at <= complaint.received_at
+                and event.state in (TrackState.SIGNED, TrackState.AT_STATION)
+            ):
+                handed.append((text, event))
+                break
+    if not handed:
+        return Signal(
+            "tracking",
+            "warning" if other_parcels else "info",
+            N_("The courier traces show no delivery before the complaint.")
+            if not other_parcels
+            else N_("The courier traces are of another waybill than the order's (%(waybill)s)."),
+            {"waybill": waybill or "", "files": len(traces)},
+        )
+    text, event = handed[0]
+    signed = event.state is TrackState.SIGNED
+    contradicts = complaint.type is ComplaintType.NOT_RECEIVED
+    quote = {"file": text.name, "evidence_id": text.item_id, "line": event.line,
+             "speaker": event.signer or "", "at": event.at.isoformat() if event.at else None,
+             "text": event.text[:300]}  # fmt: skip
+    when = event.at.strftime("%Y-%m-%d %H:%M UTC") if event.at else ""
+    if signed:
+        message = (
+            N_("The courier trace says the parcel was signed for at %(when)s (%(signer)s),"
+               " before this complaint that it was not received.")
+            if contradicts
+            else N_("The courier trace says the parcel was signed for at %(when)s (%(signer)s).")
+        )  # fmt: skip
+    else:
+        message = (
+            N_("The courier trace says the parcel was left at a station or locker at %(when)s,"
+               " before this complaint that it was not received.")
+            if contradicts
+            else N_("The courier trace says the parcel was left at a station or locker at"
+                    " %(when)s.")
+        )  # fmt: skip
+    return Signal(
+        "tracking",
+        "alert" if contradicts and signed else ("warning" if contradicts else "info"),
+        message,
+        {"when": when, "signer": event.signer or "—", "state": event.state.value},
+        quotes=[quote],
     )
+
+
+# What ordinary buying looks like: past these, quantity or frequency is a professional's.
+BULK_QUANTITY = 10
+REPEAT_ORDERS = 5
+
+
+def _bulk_buying(scope: Scope, orders: list[Order]) -> Signal:
+    """Quantity and frequency beyond ordinary consumption: the professional claimant's sign."""
+    recent = [o for o in orders if _in_window(o.ordered_at or o.paid_at, scope.since)]
+    most = max(
+        (int(item.get("quantity") or 1) for o in recent for item in (o.items or [])), default=0
+    )
+    by_item: dict[str, set[int]] = {}
+    for order in recent:
+        for item in order.items or []:
+            if item.get("name"):
+                by_item.setdefault(str(item["name"]), set()).add(order.id)
+    repeated = max(by_item.items(), key=lambda pair: len(pair[1]), default=("", set()))
+    bulk = most >= BULK_QUANTITY or len(repeated[1]) >= REPEAT_ORDERS
+    return Signal(
+        "bulk_buying",
+        "warning" if bulk else "info",
+        N_("In the last 90 days this buyer bought at most %(most)d of one item in an order, and"
+           " the same item in %(repeat)d orders (%(item)s)."),
+        {"most": most, "repeat": len(repeated[1]), "item": repeated[0][:60] or "—"},
+        related_order_ids=sorted(repeated[1]),
+    )  # fmt: skip

@@ -255,7 +255,7 @@ def child_ours(
         version = session.get_one(AppealVersion, version_id)
         built = build(
             session, version, LocalStore(work / "blobs"), out, key=signing_key("bench"),
-            profile=LIFTED.budget, font=LIFTED.bundle_font,
+            profile=LIFTED.budget, font=LIFTED.bundle_font, time_zone=LIFTED.time_zone,
         )  # fmt: skip
     return {"pages": built.pages, "pdf": built.pdf.stat().st_size, "zip": built.zip.stat().st_size}
 

@@ -44,6 +44,7 @@ def settings(app: Flask | None = None) -> builds.BuildSettings:
         wording=PortalWording(),
         profile=found.policies.budget,
         font=found.policies.bundle_font,
+        time_zone=found.policies.time_zone,
         threads=int(app.config.get("BUNDLE_THREADS", 2)),
     )
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from appeals import complaints, locker
+from appeals import complaints
 from appeals.deadlines import DeadlineState
-from appeals.dossier import build_dossier
+from appeals.dossier import Dossier, build_dossier
 from appeals.errors import DomainError
+from appeals.evidence_text import read_texts
 from appeals.models import (
     Appeal,
     AppealState,
@@ -21,6 +24,7 @@ from appeals.models import (
 )
 from appeals.permissions import Permission, has_permission
 from merchant_portal.access import permission_required
+from merchant_portal.context import policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, FlagForm, InboxFilterForm
 from merchant_portal.locker import blob_store
@@ -72,7 +76,7 @@ def _complaint_page(
     return render_template(
         "merchant/complaint.html",
         complaint=found,
-        dossier=build_dossier(db(), current_user, found.id, chats=chat_exports(found.id)),
+        dossier=dossier_of(found.id),
         flag_form=flag_form,
         action_form=ActionForm(),
         can_flag=has_permission(current_user, Permission.MERCHANT_COMPLAINT_FLAG),
@@ -80,13 +84,16 @@ def _complaint_page(
     ), status
 
 
-def chat_exports(complaint_id: int) -> dict[int, str]:
-    """The text of the complaint's chat exports, for the dossier's phrase search."""
-    texts = {}
-    for item in locker.text_items(db(), complaint_id):
-        with blob_store().open(item.content_key or item.blob_key) as handle:
-            texts[item.id] = handle.read(2_000_000).decode("utf-8", errors="replace")
-    return texts
+def dossier_of(complaint_id: int, known_at: datetime | None = None) -> Dossier:
+    """The complaint's dossier, with the text of its chat exports and courier traces."""
+    return build_dossier(
+        db(),
+        current_user,
+        complaint_id,
+        time_zone=policies().time_zone,
+        known_at=known_at,
+        evidence=read_texts(db(), blob_store(), complaint_id),
+    )
 
 
 @bp.get("/complaints/<int:complaint_id>")

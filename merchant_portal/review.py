@@ -89,11 +89,13 @@ def _dossier(appeal: Appeal, version: Any) -> Any:
     """The complainant dossier as of the latest submission, from the shop's own records."""
     from appeals.bundle import ShopReader
     from appeals.dossier import build_dossier
-    from merchant_portal.merchant import chat_exports
+    from appeals.evidence_text import read_texts
+    from merchant_portal.locker import blob_store
 
-    chats = chat_exports(appeal.complaint_id)
-    return build_dossier(db(), ShopReader(appeal.shop_id), appeal.complaint_id,
-                         known_at=version.submitted_at, chats=chats)  # fmt: skip
+    return build_dossier(
+        db(), ShopReader(appeal.shop_id), appeal.complaint_id, time_zone=policies().time_zone,
+        known_at=version.submitted_at, evidence=read_texts(db(), blob_store(), appeal.complaint_id),
+    )  # fmt: skip
 
 
 def _preview(item: EvidenceItem) -> dict[str, Any] | None:

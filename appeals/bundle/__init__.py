@@ -72,6 +72,7 @@ def build(
     wording: Wording | None = None,
     profile: BudgetProfile,
     font: str | None,
+    time_zone: str,
     progress: Progress | None = None,
     threads: int = 2,
 ) -> Built:
@@ -103,7 +104,7 @@ def build(
     fit(images, exhibits, store, workdir, profile, threads, report)
 
     files = file_entries(exhibits)
-    dossier = dossier_document(session, appeal, version, store, wording)
+    dossier = dossier_document(session, appeal, version, store, wording, time_zone)
     dossier_path = workdir / "dossier.pdf"
     dossier_pages = pdfpages.render(dossier, dossier_path)
     front = front_matter(appeal, version, exhibits, files, wording, dossier_pages, workdir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ from appeals.bundle.archive import files_digest
 from appeals.bundle.plan import Exhibit, ShopReader, Wording
 from appeals.dossier import build_dossier
 from appeals.errors import N_
-from appeals.locker import text_items
-from appeals.models import Appeal, AppealVersion
+from appeals.evidence_text import read_texts
+from appeals.models import Appeal, AppealVersion, Order
 from appeals.rebuttal import row_label
 from evidence import pdfpages
 from evidence.pdfpages import Document, Fields, Gap, Grid, Heading, Lines, Text
@@ -31,7 +31,27 @@ TITLES = {
     "index": ("Exhibit index", "证据目录"),
     "exhibits": ("Exhibits", "证据"),
     "dossier": ("Complainant dossier", "投诉人档案"),
+    "order": ("The order, as the platform's export records it", "订单（平台导出记录）"),
 }
+# The order's facts on the cover, each with its bilingual label.
+ORDER_FACTS = (
+    ("status_text", ("Status", "订单状态")),
+    ("buyer_ref", ("Buyer", "买家")),
+    ("total_amount", ("Amount paid", "实付金额")),
+    ("ordered_at", ("Ordered", "下单时间")),
+    ("paid_at", ("Paid", "付款时间")),
+    ("shipped_at", ("Shipped", "发货时间")),
+    ("delivered_at", ("Delivered", "签收时间")),
+    ("confirmed_at", ("Receipt confirmed", "确认收货时间")),
+    ("completed_at", ("Completed", "完成时间")),
+    ("carrier", ("Carrier", "物流公司")),
+    ("tracking_number", ("Tracking number", "运单号")),
+    ("receiver", ("Receiver", "收货人")),
+    ("phone", ("Phone", "电话")),
+    ("address", ("Address", "收货地址")),
+    ("buyer_message", ("Buyer message", "买家留言")),
+    ("seller_note", ("Seller note", "卖家备注")),
+)
 FIELDS = {
     "appeal": ("Appeal", "申诉编号"),
     "shop": ("Shop", "店铺"),
@@ -156,6 +176,7 @@ def front_matter(
             ),
             Heading(bi(TITLES["statement"]), 2),
             Text(content["statement"] or "—"),
+            *_order_section(complaint.order),
         ],
     )
     matrix = Document(
@@ -222,20 +243,63 @@ def front_matter(
             (TITLES["index"], index_path)]  # fmt: skip
 
 
+def _order_section(order: Order | None) -> list[Any]:
+    """The order's facts as the export gave them: items, amounts, times, the receiver."""
+    if order is None:
+        return []
+    facts: list[tuple[str, str]] = []
+    for name, label in ORDER_FACTS:
+        value = getattr(order, name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        elif name == "total_amount":
+            value = f"{value} {order.currency}"
+        facts.append((bi(label), str(value)))
+    items = [
+        f"{item.get('name') or '—'}"
+        + (f" ({item['sku']})" if item.get("sku") else "")
+        + f" × {item.get('quantity', 1)}"
+        + (f" @ {item['unit_price']}" if item.get("unit_price") else "")
+        for item in order.items or []
+    ]
+    if items:
+        facts.insert(1, (bi(("Items", "商品")), "\n".join(items[:50])))
+    return [Heading(bi(TITLES["order"]), 2), Fields(facts)]
+
+
+def _quote_source(quote: dict[str, Any]) -> str:
+    """Where a quoted line is: file and line (or the complaint), speaker, time in UTC."""
+    where = (
+        bi(("the complaint", "投诉内容"))
+        if quote["file"] == "complaint"
+        else f"{quote['file']}, {bi(('line', '行'))} {quote['line']}"
+    )
+    parts = [where, quote.get("speaker") or ""]
+    if quote.get("at"):
+        parts.append(
+            datetime.fromisoformat(quote["at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        )
+    return " · ".join(part for part in parts if part)
+
+
 def _page_range(first: int, count: int) -> str:
     return str(first) if count <= 1 else f"{first}–{first + count - 1}"
 
 
 def dossier_document(
-    session: Session, appeal: Appeal, version: AppealVersion, store: BlobStore, wording: Wording
+    session: Session,
+    appeal: Appeal,
+    version: AppealVersion,
+    store: BlobStore,
+    wording: Wording,
+    time_zone: str,
 ) -> Document:
-    chats = {}
-    for item in text_items(session, appeal.complaint_id):
-        with store.open(item.content_key or item.blob_key) as handle:
-            chats[item.id] = handle.read(2_000_000).decode("utf-8", errors="replace")
     dossier = build_dossier(
-        session, ShopReader(appeal.shop_id), appeal.complaint_id,
-        known_at=version.submitted_at, chats=chats,
+        session, ShopReader(appeal.shop_id), appeal.complaint_id, time_zone=time_zone,
+        known_at=version.submitted_at,
+        evidence=read_texts(session, store, appeal.complaint_id),
     )  # fmt: skip
     as_of = dossier.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     intro = wording.text(
@@ -249,6 +313,9 @@ def dossier_document(
         blocks.append(Text(f"{marks.get(signal.level, '·')} {english}"))
         if chinese != english:
             blocks.append(Text(f"   {chinese}", muted=True))
+        for quote in signal.quotes:
+            blocks.append(Text(f"   “{quote['text']}”"))
+            blocks.append(Text(f"      — {_quote_source(quote)}", muted=True))
     footnote = (
         f"{dossier.algorithm} · {len(dossier.inputs.get('orders', []))} orders · "
         f"{len(dossier.inputs.get('complaints', []))} complaints · SHA-256 {dossier.digest}"

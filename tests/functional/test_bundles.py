@@ -359,12 +359,14 @@ def test_the_automatic_fit_downscales_to_the_platform_limit(app: Flask, world: W
         db().commit()
         settings = jobs.settings()
         roomy = build(db(), found, blob_store(), Path(app.config["DATA_DIR"]) / "roomy",
-                      key=settings.key, profile=settings.profile, font=settings.font)  # fmt: skip
+                      key=settings.key, profile=settings.profile, font=settings.font,
+                      time_zone=settings.time_zone)  # fmt: skip
         from dataclasses import replace
 
         tight = replace(settings.profile, max_bytes=roomy.pdf.stat().st_size // 2)
         fitted = build(db(), found, blob_store(), Path(app.config["DATA_DIR"]) / "tight",
-                       key=settings.key, profile=tight, font=settings.font)  # fmt: skip
+                       key=settings.key, profile=tight, font=settings.font,
+                       time_zone=settings.time_zone)  # fmt: skip
     assert roomy.report["fit"] == []
     assert fitted.report["fit"], "the fit reports what it changed"
     step = fitted.report["fit"][-1]
