@@ -15,15 +15,16 @@ import hmac
 import itertools
 import re
 import unicodedata
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from hashlib import sha256
+from hashlib import blake2b, sha256
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from appeals import audit
@@ -98,6 +99,7 @@ class ImportPlan:
     skipped_rows: int = 0  # summary lines and repeated header rows, never orders
     file_shops: list[str] = field(default_factory=list)
     foreign_shop: str | None = None  # the shop the file names, when it is not the importer
+    order_count: int = 0  # orders read, including those already handed to a sink
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -169,12 +171,16 @@ def plan_import(
     fingerprint_key: bytes,
     remembered: dict[str, str] | None = None,
     shop_name: str | None = None,
+    sink: Callable[[list[dict[str, Any]]], None] | None = None,
+    batch: int = 2000,
 ) -> ImportPlan:
     """Recognise the layout, map the columns and check every row, without the database.
 
     `rows` are the file's rows as text (evidence.tables.iter_rows); `remembered` the shop's
     own reading of columns no layout knows; `shop_name` the shop importing, so that an
-    export naming another shop is refused.
+    export naming another shop is refused. With a `sink`, finished orders are handed to it
+    in batches as the file is read (and the plan keeps none), so memory stays bounded; an
+    export that names another shop then stops at its first such row.
     """
     numbered = ((line, row) for line, row in enumerate(rows, start=1))
     head: list[tuple[int, list[str]]] = []
@@ -208,7 +214,7 @@ def plan_import(
     for line, row in itertools.chain(head[header_at + 1 :], numbered):
         if not any(row):
             continue
-        if [normalise_header(cell) for cell in row] == header_key:
+        if row[0] == header[0] and [normalise_header(cell) for cell in row] == header_key:
             plan.skipped_rows += 1  # the header again, where sheets were pasted together
             continue
         if len(samples) < _SAMPLES:
@@ -230,9 +236,18 @@ def plan_import(
                 plan.errors.extend(errors[: _MAX_ERRORS - len(plan.errors)])
             continue
         previous = fields["number"]
-        if fields.get("shop"):
+        if fields.get("shop") and fields["shop"] not in shops:
             shops.add(fields["shop"])
+            if sink is not None and shop_name and not same_shop(fields["shop"], shop_name):
+                raise _foreign(fields["shop"], shop_name)
         _merge(plan.orders, fields, line_item)
+        if sink is not None and len(plan.orders) > batch:
+            # Every order but the one being read is complete (rows of an order are
+            # adjacent in every export; a later fragment is merged by the sink).
+            done = list(plan.orders)[:-1]
+            plan.order_count += len(done)
+            sink([_finish(plan.orders.pop(n), recognised.layout.platform, fingerprint_key)
+                  for n in done])  # fmt: skip
     plan.failed_rows = len(failed)
     plan.columns = _columns(recognised, header, samples)
     plan.file_shops = sorted(shops)
@@ -242,7 +257,19 @@ def plan_import(
         )
     for order in plan.orders.values():
         _finish(order, recognised.layout.platform, fingerprint_key)
+    plan.order_count += len(plan.orders)
+    if sink is not None and plan.orders:
+        sink(list(plan.orders.values()))
+        plan.orders = {}
     return plan
+
+
+def _foreign(file_shop: str, shop: str) -> InvalidInput:
+    return InvalidInput(
+        N_("This file is an export of the shop %(file_shop)s, not of %(shop)s; nothing was"
+           " imported."),
+        field="file", file_shop=file_shop, shop=shop,
+    )  # fmt: skip
 
 
 def _is_summary(row: list[str], number: str) -> bool:
@@ -398,11 +425,12 @@ def _merge(
         order["items"].append(line)
 
 
-def _finish(order: dict[str, Any], platform: Platform, key: bytes) -> None:
+def _finish(order: dict[str, Any], platform: Platform, key: bytes) -> dict[str, Any]:
     """Totals once per order, the address from its parts, the state from the status words."""
     lines = order["items"]
     order.pop("_lines")
     line_amounts = [line["amount"] for line in lines if line.get("amount") is not None]
+    order["_total_from_lines"] = order.get("total_amount") is None
     if order.get("total_amount") is None:
         if line_amounts:
             total = sum(line_amounts, Decimal(0)) + sum(
@@ -439,6 +467,7 @@ def _finish(order: dict[str, Any], platform: Platform, key: bytes) -> None:
     order.pop("shop", None)
     order["contact_fingerprint"] = fingerprint(key, "contact", order.get("phone"))
     order["address_fingerprint"] = fingerprint(key, "address", order.get("address"))
+    return order
 
 
 _WAYBILL = re.compile(r"[A-Za-z]{0,4}\d[\dA-Za-z]{7,}")
@@ -455,19 +484,42 @@ def _tracking_info(text: str, carrier: str | None) -> tuple[str | None, str | No
 
 def apply_plan(session: Session, shop: Shop, plan: ImportPlan) -> ImportResult:
     """Upsert the plan's orders into the shop by order number; flushes, never commits."""
+    created, updated, unchanged = _upsert(session, shop.id, list(plan.orders.values()))
+    return ImportResult(created, updated, unchanged, plan.failed_rows)
+
+
+def _upsert(
+    session: Session, shop_id: int, orders: list[dict[str, Any]], merge: bool = False
+) -> tuple[int, int, int]:
+    """Write orders by number: new ones created, known ones updated where the file says more.
+
+    `merge` adds a later fragment of an order already written by this import: its items
+    are appended (and its line amounts added) instead of replacing what is stored.
+    """
     created = updated = unchanged = 0
-    numbers = list(plan.orders)
     existing: dict[str, Order] = {}
+    numbers = [order["number"] for order in orders]
     for start in range(0, len(numbers), 500):
         chunk = numbers[start : start + 500]
-        query = select(Order).where(Order.shop_id == shop.id, Order.number.in_(chunk))
+        query = select(Order).where(Order.shop_id == shop_id, Order.number.in_(chunk))
         existing.update({order.number: order for order in session.scalars(query)})
-    for number, fields in plan.orders.items():
-        order = existing.get(number)
+    new: list[dict[str, Any]] = []
+    for given in orders:
+        fields = {key: value for key, value in given.items() if not key.startswith("_")}
+        order = existing.get(fields["number"])
         if order is None:
-            session.add(Order(shop_id=shop.id, **fields))
+            new.append({"shop_id": shop_id, **_ROW_DEFAULTS, **fields})
             created += 1
             continue
+        if merge:
+            fields["items"] = [*(order.items or []), *fields["items"]]
+            # A total summed from lines grows by the fragment's lines; one the file wrote
+            # for the order (repeated on its rows) is already stored.
+            fields["total_amount"] = (
+                order.total_amount + fields["total_amount"]
+                if given.get("_total_from_lines")
+                else None
+            )
         changed = False
         for name, value in fields.items():
             # A column the export lacks (None, or no items) never erases what is stored.
@@ -477,13 +529,116 @@ def apply_plan(session: Session, shop: Shop, plan: ImportPlan) -> ImportResult:
         updated += changed
         unchanged += not changed
     session.flush()
-    return ImportResult(created, updated, unchanged, plan.failed_rows)
+    if new:  # one multi-row INSERT per batch, not one unit-of-work object per order
+        session.execute(insert(Order), new)
+    return created, updated, unchanged
+
+
+# Every column a new order row is given, so that batched inserts share one statement.
+_ROW_DEFAULTS: dict[str, Any] = dict.fromkeys(
+    ("buyer_ref", "total_amount", "currency", "ordered_at", "paid_at", "shipped_at",
+     "delivered_at", "confirmed_at", "completed_at", "refunded_at", "carrier",
+     "tracking_number", "refund_amount", "platform", "status_text", "state", "postage",
+     "receiver", "phone", "address", "buyer_message", "seller_note", "contact_fingerprint",
+     "address_fingerprint")
+)  # fmt: skip
+
+
+class _Seen:
+    """A set of order numbers kept as 8-byte digests in one array (open addressing).
+
+    A million numbers take 16 MB, where a Python set of strings takes about 100 MB.
+    """
+
+    def __init__(self) -> None:
+        self.slots = array("Q", bytes(8 * 1024))
+        self.count = 0
+
+    def add(self, number: str) -> bool:
+        """Remember a number; whether it was there already."""
+        digest = int.from_bytes(blake2b(number.encode(), digest_size=8).digest()) or 1
+        if self._probe(digest, insert=True):
+            return True
+        self.count += 1
+        if self.count * 2 > len(self.slots):
+            old, self.slots = self.slots, array("Q", bytes(16 * len(self.slots)))
+            for value in old:
+                if value:
+                    self._probe(value, insert=True)
+        return False
+
+    def _probe(self, digest: int, insert: bool) -> bool:
+        mask = len(self.slots) - 1
+        index = digest & mask
+        while True:
+            value = self.slots[index]
+            if value == digest:
+                return True
+            if value == 0:
+                if insert:
+                    self.slots[index] = digest
+                return False
+            index = (index + 1) & mask
+
+
+def import_stream(
+    session: Session,
+    actor: Actor,
+    shop: Shop,
+    rows: Iterable[list[str]],
+    *,
+    time_zone: str,
+    fingerprint_key: bytes,
+    filename: str,
+    batch: int = 2000,
+) -> tuple[ImportResult, int, ImportPlan]:
+    """An operator imports a shop's export of any size (the CLI), in bounded memory.
+
+    Orders are written in batches as the file is read, in the caller's transaction: a
+    refusal part-way (another shop's export, a damaged file) leaves nothing once the caller
+    rolls back. Returns the result, the complaints linked and the plan's counts.
+    """
+    require(actor, Permission.ADMIN_SHOP_MANAGE)
+    written = _Seen()  # the numbers written so far, 16 bytes each
+    totals = [0, 0, 0]
+
+    def sink(orders: list[dict[str, Any]]) -> None:
+        fresh: list[dict[str, Any]] = []
+        fragments: list[dict[str, Any]] = []
+        for order in orders:
+            (fragments if written.add(order["number"]) else fresh).append(order)
+        for part, merge in ((fresh, False), (fragments, True)):
+            if part:
+                counts = _upsert(session, shop.id, part, merge=merge)
+                totals[0] += counts[0]
+                totals[1] += counts[1] if not merge else 0
+                totals[2] += counts[2] if not merge else 0
+        session.expunge_all()  # what is written need not stay in memory
+
+    plan = plan_import(
+        rows, time_zone=time_zone, fingerprint_key=fingerprint_key,
+        remembered=dict(shop.import_columns or {}), shop_name=shop.name, sink=sink, batch=batch,
+    )  # fmt: skip
+    if plan.missing_required or not plan.order_count:
+        raise InvalidInput(N_("Nothing in this file can be imported."))
+    shop = session.get_one(Shop, shop.id)
+    linked = link_orders(session, shop.id)
+    result = ImportResult(totals[0], totals[1], totals[2], plan.failed_rows)
+    summary = {**result.as_dict(), "linked_complaints": linked,
+               "filename": sanitize_display_name(filename, "orders")}  # fmt: skip
+    audit.record(session, actor, "orders.imported", shop, shop_id=shop.id, after=summary)
+    return result, linked, plan
 
 
 def _differs(current: Any, new: Any) -> bool:
     if isinstance(current, datetime) and isinstance(new, datetime):
         return current != new
     return bool(current != new)
+
+
+def importing_shop(actor: Actor) -> int:
+    """The shop whose orders the actor may import; anyone else is refused before any upload."""
+    return own_shop_id(actor, Permission.MERCHANT_ORDER_IMPORT)
 
 
 def start_import(session: Session, actor: Actor, filename: str, stored_name: str) -> OrderImport:
@@ -533,20 +688,6 @@ def apply_import(
     session.flush()
     audit.record(session, actor, "orders.imported", record, after=record.summary)
     return result
-
-
-def import_for_shop(
-    session: Session, actor: Actor, shop: Shop, plan: ImportPlan, *, filename: str
-) -> tuple[ImportResult, int]:
-    """An operator imports a shop's export (the CLI): audited like the merchant's own.
-
-    Returns the result and how many complaints were linked to their order.
-    """
-    require(actor, Permission.ADMIN_SHOP_MANAGE)
-    result, summary = _write(session, shop.id, plan)
-    summary["filename"] = sanitize_display_name(filename, "orders")
-    audit.record(session, actor, "orders.imported", shop, shop_id=shop.id, after=summary)
-    return result, int(summary["linked_complaints"])
 
 
 def _write(session: Session, shop_id: int, plan: ImportPlan) -> tuple[ImportResult, dict[str, Any]]:

@@ -37,6 +37,7 @@ POLICY_DEFAULTS: dict[str, Any] = {
     "EVIDENCE_SHOP_QUOTA_BYTES": 2 * 1024 * MiB,
     # Order imports: the largest file taken.
     "IMPORT_MAX_BYTES": 20 * MiB,
+    "IMPORT_MAX_ROWS": 100_000,
     # Display and documents.
     "DEFAULT_TIME_ZONE": "Asia/Shanghai",
     "BUNDLE_FONT": None,  # a TrueType CJK font for bundle PDFs; None: the first one installed
@@ -126,7 +127,9 @@ class Policies:
                 shop_quota_bytes=int(get("EVIDENCE_SHOP_QUOTA_BYTES")),
                 limits=InspectLimits(),
             ),
-            imports=TableLimits(max_bytes=int(get("IMPORT_MAX_BYTES"))),
+            imports=TableLimits(
+                max_bytes=int(get("IMPORT_MAX_BYTES")), max_rows=int(get("IMPORT_MAX_ROWS"))
+            ),
             time_zone=str(get("DEFAULT_TIME_ZONE")),
             bundle_font=get("BUNDLE_FONT"),
         )

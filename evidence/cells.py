@@ -30,6 +30,8 @@ _CIPHERTEXT = re.compile(r"^[#~$][A-Za-z0-9+/=_#~$-]{16,}[#~$=]?$|^[A-Za-z0-9+/]
 
 def unguard(text: str) -> str:
     """A cell without Excel's text guards: `="…"`, invisible marks, tabs and stray spaces."""
+    if text.isprintable() and not text.startswith(("=", " ")) and not text.endswith(" "):
+        return text  # the common cell: nothing to undo
     text = text.translate(_INVISIBLE).strip(" \t\r\n\u3000\u00a0")
     match = _GUARD.match(text)
     if match:

@@ -61,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
         review,
     )
     from merchant_portal.api import appeals as api_appeals  # noqa: F401  (adds its routes)
+    from merchant_portal.api import orders as api_orders  # noqa: F401  (adds its routes)
     from merchant_portal.api import views as api_views  # noqa: F401  (adds its routes)
     from merchant_portal.api.frame import api
     from merchant_portal.extensions import csrf

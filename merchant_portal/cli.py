@@ -172,27 +172,30 @@ def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
     """Import a shop's order export (CSV or XLSX); re-importing updates by order number."""
     shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name)
     try:
-        plan = order_import.plan_for_shop(
+        result, linked, plan = order_import.import_stream(
             db(),
-            shop.id,
+            SYSTEM,
+            shop,
             iter_rows(path, policies().imports),
             time_zone=time_zone or policies().time_zone,
             fingerprint_key=context().fingerprint_key,
+            filename=path.name,
         )
     except RejectedUpload as error:
+        db().rollback()
         raise click.ClickException(str(error)) from None
-    if plan.missing_required:
-        raise click.ClickException("no column for: " + ", ".join(plan.missing_required))
+    except DomainError:
+        db().rollback()
+        raise
+    db().commit()
     click.echo(
         f"Read as {plan.platform.value} (header on row {plan.header_row}): {plan.rows_read} rows,"
-        f" {len(plan.orders)} orders, {plan.skipped_rows} summary or header rows skipped."
+        f" {plan.order_count} orders, {plan.skipped_rows} summary or header rows skipped."
     )
     for problem in plan.errors:
         click.echo(
             f"row {problem.row}, column {problem.column}: {problem.message % problem.params}"
         )
-    result, linked = order_import.import_for_shop(db(), SYSTEM, shop, plan, filename=path.name)
-    db().commit()
     click.echo(
         f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
         f"{result.failed} rows refused, {linked} complaints linked to their order."

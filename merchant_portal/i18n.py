@@ -34,9 +34,9 @@ from appeals.models import (
 )
 from appeals.permissions import Role
 from appeals.platforms import OrderState, Platform
-from evidence.cells import is_masked
 from appeals.rebuttal import row_label
 from appeals.vocabulary import BuyerMeasure, MerchantMeasure, Remedy
+from evidence.cells import is_masked
 from merchant_portal.context import policies
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}

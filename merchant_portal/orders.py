@@ -29,17 +29,22 @@ def _folder() -> Path:
     return Path(current_app.config["DATA_DIR"]) / "imports"
 
 
-def _plan(record: OrderImport) -> order_import.ImportPlan:
+def plan_of(record: OrderImport, time_zone: str) -> order_import.ImportPlan:
+    """How an uploaded export reads for its shop (the portal's preview and the API's)."""
     return order_import.plan_for_shop(
         db(),
         record.shop_id,
         iter_rows(_folder() / record.stored_name, policies().imports),
-        time_zone=current_user.time_zone,
+        time_zone=time_zone,
         fingerprint_key=context().fingerprint_key,
     )
 
 
-def _receive(upload: FileStorage) -> str:
+def _plan(record: OrderImport) -> order_import.ImportPlan:
+    return plan_of(record, current_user.time_zone)
+
+
+def receive_export(upload: FileStorage) -> str:
     """Keep the upload only if it reads as a table; a refused file is removed at once."""
     received = quarantine(upload.stream, _folder(), policies().imports.max_bytes)
     try:
@@ -78,7 +83,7 @@ def upload() -> ResponseReturnValue:
     form = ImportForm()
     if form.validate_on_submit():
         try:
-            stored = _receive(form.file.data)
+            stored = receive_export(form.file.data)
         except RejectedUpload as error:
             form.file.errors = [gettext(error.message, **error.params)]
         else:

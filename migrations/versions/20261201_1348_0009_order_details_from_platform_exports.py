@@ -31,6 +31,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_evidence_item_shop_sha256', ['shop_id', 'sha256'], unique=False)
 
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_order_contact_fingerprint')
+        batch_op.drop_index('ix_shop_order_address_fingerprint')
+        batch_op.create_index(
+            'ix_shop_order_shop_contact', ['shop_id', 'contact_fingerprint'], unique=False
+        )
+        batch_op.create_index(
+            'ix_shop_order_shop_address', ['shop_id', 'address_fingerprint'], unique=False
+        )
+        batch_op.create_index('ix_shop_order_shop_created', ['shop_id', 'created_at'], unique=False)
         batch_op.add_column(sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('platform', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('status_text', sa.String(length=120), nullable=True))
@@ -46,6 +55,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_order_shop_created')
+        batch_op.drop_index('ix_shop_order_shop_address')
+        batch_op.drop_index('ix_shop_order_shop_contact')
+        batch_op.create_index(
+            'ix_shop_order_contact_fingerprint', ['contact_fingerprint'], unique=False
+        )
+        batch_op.create_index(
+            'ix_shop_order_address_fingerprint', ['address_fingerprint'], unique=False
+        )
         batch_op.drop_column('seller_note')
         batch_op.drop_column('buyer_message')
         batch_op.drop_column('address')

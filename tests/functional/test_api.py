@@ -80,3 +80,37 @@ def test_token_name_is_required(app: Flask, world: World) -> None:
     response = post_form(client, "/account/tokens", {"token-name": ""})
     assert response.status_code == 422
     assert 'id="token-name-error"' in response.get_data(as_text=True)
+
+
+def test_an_order_export_by_api_previews_then_imports(app: Flask, world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from tests.exports import jd, taobao
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world.tokens['owner_a'][1]}"}
+    path = jd(tmp_path).path
+
+    def send(apply: bool, file_path=path):  # type: ignore[no-untyped-def]
+        data = {"file": (io.BytesIO(file_path.read_bytes()), file_path.name),
+                "apply": "true" if apply else "false"}  # fmt: skip
+        return client.post("/api/v1/orders/import", data=data, headers=headers,
+                           content_type="multipart/form-data")  # fmt: skip
+
+    preview = send(False)
+    assert preview.status_code == 200, preview.get_json()
+    body = preview.get_json()
+    assert (body["platform"], body["orders"], body["applied"]) == ("jd", 2, False)
+    assert {"header": "下单帐号", "field": "buyer_ref"}.items() <= next(
+        c for c in body["columns"] if c["header"] == "下单帐号"
+    ).items()
+    applied = send(True)
+    assert applied.status_code == 201 and applied.get_json()["result"]["created"] == 2
+    assert send(True).get_json()["result"]["created"] == 0, "re-import never duplicates"
+
+    refused = send(True, taobao(tmp_path).path)
+    assert refused.status_code == 422
+    assert "测试店铺A" in refused.get_json()["detail"]
+    empty = client.post("/api/v1/orders/import", data={"apply": "true"}, headers=headers,
+                        content_type="multipart/form-data")  # fmt: skip
+    assert empty.status_code == 422 and empty.get_json()["field"] == "file"

@@ -194,3 +194,72 @@ def test_platform_exports_and_a_chinese_complaint_feed_from_the_cli(
         assert complaint is not None and complaint.type.value == "product_quality"
         assert complaint.channel.value == "hotline"
         assert complaint.order is not None and complaint.order.number == "230000000001"
+
+
+def test_a_large_export_streams_in_batches_with_the_same_orders(
+    app: Flask,
+    world: World,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Batches of one order: an order's rows spread over batches (even apart) stay one order."""
+    from sqlalchemy import select
+
+    from appeals import order_import
+    from appeals.accounts import SYSTEM
+    from appeals.models import Order, Shop
+    from evidence.tables import TableLimits, iter_rows
+    from merchant_portal.database import db
+    from tests.exports import amazon, shopify
+
+    for export in (shopify(tmp_path), amazon(tmp_path)):
+        with app.app_context():
+            shop = db().get_one(Shop, world.shop_a.id)
+            whole = order_import.plan_import(
+                iter_rows(export.path, TableLimits(max_bytes=2**20)), time_zone="Asia/Shanghai",
+                fingerprint_key=b"k",
+            )  # fmt: skip
+            result, _, plan = order_import.import_stream(
+                db(), SYSTEM, shop, iter_rows(export.path, TableLimits(max_bytes=2**20)),
+                time_zone="Asia/Shanghai", fingerprint_key=b"k", filename="x", batch=1,
+            )  # fmt: skip
+            db().commit()
+            for number, expected in whole.orders.items():
+                stored = db().scalar(select(Order).where(Order.number == number))
+                assert stored is not None
+                assert len(stored.items) == len(expected["items"])
+                assert stored.total_amount == expected["total_amount"]
+            assert plan.order_count == len(whole.orders) == result.created
+
+    # A fragment of an order far from its first rows is merged, never a second order.
+    path = tmp_path / "apart.csv"
+    path.write_text("订单号,买家,商品,金额\r\nM-1,b,杯子,\r\nM-2,c,盘子,3\r\nM-1,b,杯盖,\r\n",
+                    encoding="utf-8")  # fmt: skip
+    with app.app_context():
+        shop = db().get_one(Shop, world.shop_a.id)
+        order_import.import_stream(
+            db(), SYSTEM, shop, iter_rows(path, TableLimits(max_bytes=2**20)),
+            time_zone="Asia/Shanghai", fingerprint_key=b"k", filename="x", batch=1,
+        )  # fmt: skip
+        db().commit()
+        stored = db().scalar(select(Order).where(Order.number == "M-1"))
+        assert stored is not None and [i["name"] for i in stored.items] == ["杯子", "杯盖"]
+
+
+def test_another_shops_export_from_the_cli_stores_nothing(
+    app: Flask,
+    world: World,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import func, select
+
+    from appeals.models import Order
+    from merchant_portal.database import db
+    from tests.exports import taobao
+
+    with app.app_context():
+        before = db().scalar(select(func.count()).select_from(Order))
+    result = run(app, "import-orders", str(taobao(tmp_path).path), "--shop", "Shop A")
+    assert result.exit_code == 1
+    assert "export of the shop 测试店铺A, not of Shop A" in result.output
+    with app.app_context():
+        assert db().scalar(select(func.count()).select_from(Order)) == before

@@ -326,7 +326,9 @@ def test_one_courier_trace_serves_two_complaints_without_a_second_upload(
     from appeals.policies import DEFAULT_POLICIES
 
     client = merchant(app)
-    trace = "2026-11-20 10:30:56 顺丰速运 已收取快件\n2026-11-22 18:40:00 已签收，签收人：本人\n".encode()
+    trace = (
+        "2026-11-20 10:30:56 顺丰速运 已收取快件\n2026-11-22 18:40:00 已签收，签收人：本人\n"
+    ).encode()
     first = upload(client, world.complaint_a.id, [(trace, "顺丰轨迹.txt")], json=True,
                    kind="logistics_tracking")  # fmt: skip
     assert first.status_code == 200, first.get_json()

@@ -291,6 +291,12 @@ ROUTES = [
         json=COMPLAINT_JSON,
     ),
     Route(
+        "api.import_orders",
+        "POST",
+        lambda w: "/api/v1/orders/import",
+        expect(403, anonymous=401, owner_a=422, staff_a=422, owner_b=422),
+    ),
+    Route(
         "api.create_appeal",
         "POST",
         lambda w: "/api/v1/appeals",
