@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	@scripts/system-deps.sh fonts-wqy-microhei || true
+	@scripts/system-deps.sh fonts-wqy-microhei fonts-hanazono fonts-symbola || true
 	$(BIN)/merchant-portal init-db
 	$(BIN)/merchant-portal demo --if-empty
 	$(BIN)/merchant-portal serve --host 127.0.0.1 --port 5000

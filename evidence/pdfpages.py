@@ -18,7 +18,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     LongTable,
@@ -35,6 +35,13 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
+# Characters the CJK font lacks (CJK Extension B and later: 𠮷; emoji) are set in the first
+# of these that has them, so that names and chats survive whole to the page and its text.
+FALLBACK_CANDIDATES = (
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/truetype/hanazono/HanaMinA.ttf",
+    "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+)
 PAGE = A4
 MARGIN = 18 * mm
 # The footer is stamped into every page later; generated content keeps clear of it.
@@ -43,6 +50,31 @@ INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 RULE = colors.HexColor("#cbd2d9")
 SHADE = colors.HexColor("#f0f4f8")
+
+
+def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+    """reportlab's ToUnicode CMap, with characters past U+FFFF as UTF-16 surrogate pairs.
+
+    reportlab 5.1 writes them as five hex digits, which readers cut to four: 𠮷 (U+20BB7)
+    was copied out of a bundle as ₻ (U+20BB). The PDF format wants UTF-16BE.
+    """
+    entries = [
+        f"<{index:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>"
+        for index, code in enumerate(subset)
+    ]
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+            "/CIDSystemInfo", f"<< /Registry ({fontname})", f"/Ordering ({fontname})",
+            "/Supplement 0", ">> def", f"/CMapName /{fontname} def", "/CMapType 2 def",
+            "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange", f"{len(entries)} beginbfchar", *entries, "endbfchar",
+            "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+        ]
+    )  # fmt: skip
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # reportlab calls it by its module name
 
 
 class FontMissing(RuntimeError):
@@ -141,8 +173,39 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+@functools.cache
+def _coverage() -> tuple[frozenset[int], tuple[tuple[str, frozenset[int]], ...]]:
+    """The CJK font's characters, and each installed fallback font with its characters."""
+    registered = pdfmetrics.getFont(font())
+    assert isinstance(registered, TTFont)
+    main = frozenset(registered.face.charToGlyph)
+    fallbacks = []
+    for number, path in enumerate(FALLBACK_CANDIDATES):
+        if Path(path).is_file():
+            name = f"BundleFallback{number}"
+            fallback = TTFont(name, path)
+            pdfmetrics.registerFont(fallback)
+            fallbacks.append((name, frozenset(fallback.face.charToGlyph)))
+    return main, tuple(fallbacks)
+
+
+def markup(text: str) -> str:
+    """Paragraph markup for text: escaped, and each run the CJK font lacks in a fallback."""
+    main, fallbacks = _coverage()
+    if all(ord(char) in main for char in text):
+        return escape(text)
+    parts: list[str] = []
+    for char in text:
+        code = ord(char)
+        name = None
+        if code not in main and char not in "\n\t ":
+            name = next((n for n, chars in fallbacks if code in chars), None)
+        parts.append(f'<font name="{name}">{escape(char)}</font>' if name else escape(char))
+    return "".join(parts)
+
+
 def _para(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    return Paragraph(markup(text).replace("\n", "<br/>"), style)
 
 
 def _clip(text: str, width: float, size: float) -> str:

@@ -147,7 +147,14 @@ def hostile_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     html.write_bytes(b"<html><script>alert(1)</script></html>")
     gb = tmp_path / "gbk.csv"
     gb.write_bytes(b"\xff\xfe\xfa\xfb" * 10)
+    whole = write_xlsx(tmp_path / "whole.xlsx", ZH_HEADER, [order_row("T-1", "b")])
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    legacy = tmp_path / "orders.xls"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))
     return {
+        "truncated xlsx": (truncated, "The XLSX file is damaged."),
+        "legacy xls": (legacy, "old Excel (.xls) workbook"),
         "binary": (exe, "binary data"),
         "empty": (empty, "The file is empty."),
         "bomb": (xlsx_bomb(tmp_path / "bomb.xlsx"), "unsafe size"),
@@ -156,7 +163,7 @@ def hostile_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("kind", ["binary", "empty", "bomb"])
+@pytest.mark.parametrize("kind", ["binary", "empty", "bomb", "truncated xlsx", "legacy xls"])
 def test_hostile_files_are_refused_next_to_the_field_and_nothing_is_stored(
     app: Flask, world: World, tmp_path: Path, kind: str
 ) -> None:

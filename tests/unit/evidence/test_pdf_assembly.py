@@ -91,3 +91,26 @@ def test_estimates_follow_the_ladder() -> None:
     assert scaled and 300_000 < size < 900_000  # 2000 x 1500 at quality 85
     tighter, _ = estimate_bytes(4000, 3000, 4_000_000, LADDER[-1])
     assert tighter < size
+
+
+def test_characters_past_the_cjk_font_survive_to_the_page_and_its_text(tmp_path: Path) -> None:
+    """A buyer named 𠮷 (CJK Extension B) and an emoji in a chat: drawn, and copied out whole."""
+    from evidence import pdfpages
+    from evidence.pdfpages import FALLBACK_CANDIDATES, Document, Fields, Text
+    from tests.conftest import require
+
+    require(
+        all(Path(path).is_file() for path in FALLBACK_CANDIDATES),
+        "fallback fonts missing: apt-get install fonts-hanazono fonts-symbola",
+    )
+    pdfpages.use_font(None)
+    out = tmp_path / "names.pdf"
+    pdfpages.render(Document("t", [Text("买家 tb_小𠮷 说 😀 & <ok>"),
+                                   Fields([("买家", "𠀀𠮷野家")])]), out)  # fmt: skip
+    text = PdfReader(out).pages[0].extract_text()
+    assert "tb_小𠮷 说 😀 & <ok>" in text and "𠀀𠮷野家" in text
+    fonts = {
+        str(font["/BaseFont"])
+        for font in PdfReader(out).pages[0]["/Resources"]["/Font"].values()  # type: ignore[index]
+    }
+    assert len(fonts) >= 2, "the missing characters are set in a fallback font"
