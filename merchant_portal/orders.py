@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -12,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from appeals import complaints, order_import
 from appeals.errors import DomainError
-from appeals.models import OrderImport
+from appeals.models import OrderImport, Shop
 from appeals.permissions import Permission
 from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
@@ -42,6 +45,26 @@ def plan_of(record: OrderImport, time_zone: str) -> order_import.ImportPlan:
 
 def _plan(record: OrderImport) -> order_import.ImportPlan:
     return plan_of(record, current_user.time_zone)
+
+
+# Previews already read, in this process: a 50,000-row export takes seconds to read, and
+# the preview is opened again after each column choice. What is kept is small: counts,
+# columns, the first errors and three sample orders.
+_PREVIEWS: dict[tuple[Any, ...], order_import.ImportPlan] = {}
+
+
+def _preview_plan(record: OrderImport) -> order_import.ImportPlan:
+    shop = db().get_one(Shop, record.shop_id)
+    key = (record.id, record.stored_name, current_user.time_zone,
+           json.dumps(shop.import_columns or {}, sort_keys=True), shop.name)  # fmt: skip
+    found = _PREVIEWS.get(key)
+    if found is None:
+        plan = _plan(record)
+        found = replace(plan, orders=dict(list(plan.orders.items())[:3]), errors=plan.errors[:500])
+        if len(_PREVIEWS) >= 16:
+            _PREVIEWS.pop(next(iter(_PREVIEWS)))
+        _PREVIEWS[key] = found
+    return found
 
 
 def receive_export(upload: FileStorage) -> str:
@@ -101,7 +124,7 @@ def upload() -> ResponseReturnValue:
 @permission_required(Permission.MERCHANT_ORDER_IMPORT)
 def preview(import_id: int) -> ResponseReturnValue:
     record = order_import.get_import(db(), current_user, import_id)
-    plan = None if record.summary else _plan(record)
+    plan = None if record.summary else _preview_plan(record)
     columns = ColumnsForm.for_plan(plan) if plan else None
     return _preview(record, plan, columns)
 
@@ -127,7 +150,7 @@ def choose_columns(import_id: int) -> ResponseReturnValue:
     record = order_import.get_import(db(), current_user, import_id)
     if record.summary:
         return redirect(url_for(".preview", import_id=record.id))
-    plan = _plan(record)
+    plan = _preview_plan(record)
     form = ColumnsForm.for_plan(plan, request.form)
     if not form.validate():
         return _preview(record, plan, form, 422)

@@ -81,7 +81,7 @@ def import_orders(form: ImportIn) -> Any:
         result = {**outcome.as_dict(), "linked_complaints": record.summary["linked_complaints"]}
     body = ImportOut(
         id=record.id, filename=record.filename, platform=plan.platform.value,
-        header_row=plan.header_row, rows_read=plan.rows_read, orders=len(plan.orders),
+        header_row=plan.header_row, rows_read=plan.rows_read, orders=plan.order_count,
         skipped_rows=plan.skipped_rows, failed_rows=plan.failed_rows,
         missing_columns=plan.missing_required, other_shop=plan.foreign_shop,
         columns=[ColumnOut(header=c.header, field=c.field, samples=list(c.samples))
