@@ -138,7 +138,10 @@ class ImportForm(FlaskForm):
     file = FileField(
         _l("Order export (CSV or XLSX)"),
         validators=[FileRequired(_l("Choose a file to import."))],
-        description=_l("Columns in Chinese or English, e.g. 订单号, 买家, 下单时间, 物流单号."),
+        description=_l(
+            "The export as the platform gives it: Taobao, Tmall, JD, Pinduoduo, Douyin, Shopify"
+            " or Amazon (its tab-separated .txt too), or any table with an order number column."
+        ),
     )
     submit = SubmitField(_l("Upload and preview"))
 
