@@ -102,19 +102,6 @@ class ImportPlan:
     order_count: int = 0  # orders read, including those already handed to a sink
 
     @property
-    def mapping(self) -> dict[str, str]:
-        """Each field read, with the column (as the file writes it) that feeds it first."""
-        found: dict[str, str] = {}
-        for column in self.columns:
-            if column.field and column.field not in found:
-                found[column.field] = column.header
-        return found
-
-    @property
-    def ignored_columns(self) -> list[str]:
-        return [column.header for column in self.columns if not column.field and column.header]
-
-    @property
     def can_apply(self) -> bool:
         return not self.missing_required and bool(self.orders) and not self.foreign_shop
 
