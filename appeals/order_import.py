@@ -457,16 +457,26 @@ def _finish(order: dict[str, Any], platform: Platform, key: bytes) -> dict[str, 
     return order
 
 
-_WAYBILL = re.compile(r"[A-Za-z]{0,4}\d[\dA-Za-z]{7,}")
-
-
 def _tracking_info(text: str, carrier: str | None) -> tuple[str | None, str | None]:
-    """Douyin's 快递信息 (`SF1234567-顺丰速运`, `中通快递 7312…`): carrier and waybill."""
-    match = _WAYBILL.search(unicodedata.normalize("NFKC", text))
-    if not match:
-        return carrier, None
-    rest = (text[: match.start()] + text[match.end() :]).strip(" -:：,，;；/")
-    return (carrier or rest[:80] or None), match.group(0)[:80]
+    """Douyin's 快递信息 (`SF1234567-顺丰速运`, `中通快递 7312…`): carrier and waybill.
+
+    The waybill is the first Latin-and-digits part; the rest is the carrier's name.
+    """
+    parts = [
+        part
+        for part in re.split(r"[-－,，;；:：/\s]+", unicodedata.normalize("NFKC", text))
+        if part
+    ]
+    waybill = next(
+        (
+            part
+            for part in parts
+            if re.fullmatch(r"[A-Za-z0-9]{3,40}", part) and re.search(r"\d", part)
+        ),
+        None,
+    )
+    name = " ".join(part for part in parts if part != waybill)[:80] or None
+    return (carrier or name), waybill
 
 
 def apply_plan(session: Session, shop: Shop, plan: ImportPlan) -> ImportResult:

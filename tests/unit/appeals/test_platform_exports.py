@@ -174,3 +174,45 @@ def test_status_words_map_to_a_state(status: str, state: str) -> None:
     from appeals.platforms import order_state
 
     assert order_state(status).value == state
+
+
+@pytest.mark.parametrize(
+    ("word", "kind"),
+    [
+        ("商品质量问题", "product_quality"),
+        ("质量问题", "product_quality"),
+        ("与描述不符", "not_as_described"),
+        ("少发漏发", "not_as_described"),
+        ("未收到货", "not_received"),
+        ("物流轨迹异常", "not_received"),
+        ("服务态度差", "service_attitude"),
+        ("延迟发货", "late_shipment"),
+        ("虚假发货", "late_shipment"),
+        ("假冒伪劣", "counterfeit"),
+        ("其他", "other"),
+        ("not_received", "not_received"),
+        ("Not As Described", "not_as_described"),
+    ],
+)
+def test_the_platforms_complaint_words_are_read_as_ours(word: str, kind: str) -> None:
+    from appeals.feed_vocabulary import complaint_type
+
+    found = complaint_type(word)
+    assert found is not None and found.value == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "carrier", "waybill"),
+    [
+        ("SF123-顺丰速运", "顺丰速运", "SF123"),
+        ("JDVA12345678901-京东快递", "京东快递", "JDVA12345678901"),
+        ("中通快递 73512345678901", "中通快递", "73512345678901"),
+        ("韵达快递:431234567890123;", "韵达快递", "431234567890123"),
+    ],
+)
+def test_douyin_tracking_info_gives_carrier_and_waybill(
+    text: str, carrier: str, waybill: str
+) -> None:
+    from appeals.order_import import _tracking_info
+
+    assert _tracking_info(text, None) == (carrier, waybill)
