@@ -17,7 +17,7 @@ from appeals.bundle.plan import Exhibit, ShopReader, Wording
 from appeals.dossier import build_dossier
 from appeals.errors import N_
 from appeals.evidence_text import read_texts
-from appeals.models import Appeal, AppealVersion, Order
+from appeals.models import Appeal, AppealVersion, Complaint, Order
 from appeals.rebuttal import row_label
 from evidence import pdfpages
 from evidence.pdfpages import Document, Fields, Gap, Grid, Heading, Lines, Text
@@ -27,6 +27,8 @@ MAX_TABLE_ROWS = 5000
 TITLES = {
     "cover": ("Appeal evidence bundle", "申诉证据包"),
     "statement": ("Statement of facts", "事实陈述"),
+    "complaint": ("The complaint, as the buyer wrote it", "投诉内容（买家原文）"),
+    "flag": ("Why the merchant flagged it as malicious", "商家标记恶意投诉的理由"),
     "matrix": ("Rebuttal matrix", "逐项反驳"),
     "index": ("Exhibit index", "证据目录"),
     "exhibits": ("Exhibits", "证据"),
@@ -174,6 +176,9 @@ def front_matter(
                     (bi(FIELDS["content"]), version.content_sha256),
                 ]
             ),
+            Heading(bi(TITLES["complaint"]), 2),
+            Text(complaint.description or "—"),
+            *_flag_section(complaint, wording),
             Heading(bi(TITLES["statement"]), 2),
             Text(content["statement"] or "—"),
             *_order_section(complaint.order),
@@ -241,6 +246,17 @@ def front_matter(
         index_pages = laid_out
     return [(TITLES["cover"], cover_path), (TITLES["matrix"], matrix_path),
             (TITLES["index"], index_path)]  # fmt: skip
+
+
+def _flag_section(complaint: Complaint, wording: Wording) -> list[Heading | Text]:
+    """The merchant's flag, which the flag form promises reviewers will read."""
+    if complaint.flag_category is None:
+        return []
+    return [
+        Heading(bi(TITLES["flag"]), 2),
+        Text(bi(wording.label(complaint.flag_category.value))),
+        Text(complaint.flag_rationale or "—"),
+    ]
 
 
 def _order_section(order: Order | None) -> list[Any]:

@@ -114,6 +114,11 @@ def test_chinese_and_english_text_are_extractable_with_an_embedded_font(pdf: byt
     assert "不给我全额退款" in text  # the chat export, rendered as text
     assert "蓝色保温杯" in text  # the order history, rendered as a table
     assert "签收记录显示已签收" in text  # the rebuttal matrix
+    # The flag's reasons, which the flag form promises reviewers will read, and the
+    # buyer's own complaint text are on the cover.
+    assert "threatened a bad review unless refunded in full" in text
+    assert "Why the merchant flagged it as malicious" in text
+    assert "The complaint, as the buyer wrote it" in text
     fonts = set()
     for page in reader.pages:
         for font in (page["/Resources"].get("/Font") or {}).values():

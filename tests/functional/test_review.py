@@ -83,6 +83,8 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
     assert (
         "hash verified" in screen and "Ask the merchant" in screen and "Record the ruling" in screen
     )
+    assert "Why the merchant flagged it" in screen  # the flag form promises reviewers read it
+    assert "threatened a bad review unless refunded in full" in screen
 
     # An internal note stays internal.
     post(reviewer, f"{page}/notes", page, body="Check the courier's signature scan. 内部备注")
