@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from evidence.cells import moment
+
 # A date and time as chat tools write them: 2024-03-05 14:22:10, 2024/3/5 14:22, 2024年3月5日.
 _DATE = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?"
@@ -199,33 +201,36 @@ def _from_csv(text: str, zone: ZoneInfo) -> list[Message] | None:
 
 
 def _when(text: str, zone: ZoneInfo) -> datetime | None:
-    """A chat time as UTC; times without a zone are the shop's."""
+    """A chat time as UTC; times without a zone are the shop's.
+
+    The layouts of exports and platforms are read as the order import reads them; what is
+    left is WhatsApp's locale layouts (12/31/23, 9:41 PM; 31.12.2023, 21:41:05).
+    """
+    try:
+        found = moment(text, zone)
+    except ValueError:
+        found = None
+    if found is not None:
+        return found
     value = unicodedata.normalize("NFKC", text).strip().replace("\u202f", " ")
-    value = re.sub(r"[年月/.]", "-", value.replace("日", " ")).replace("T", " ")
-    value = re.sub(r"\s+", " ", value).strip()
+    value = re.sub(r"\s+", " ", value.replace("/", "-"))
     match = re.fullmatch(
-        r"(\d{4})-(\d{1,2})-(\d{1,2}) ?(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?", value
+        r"(\d{1,4})[-.]\s?(\d{1,2})[-.]\s?(\d{1,4}),? (\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?"
+        r" ?([ap])?\.? ?m?\.?",
+        value,
+        re.IGNORECASE,
     )
-    if match:
-        y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    if not match:
+        return None
+    a, b, c, h, mi = (int(g) for g in match.groups()[:5])
+    s = int(match[6] or 0)
+    if match[7]:
+        h = h % 12 + (12 if match[7].lower() == "p" else 0)
+    if a > 31:
+        y, mo, d = a, b, c
     else:
-        match = re.fullmatch(
-            r"(\d{1,4})-\s?(\d{1,2})-\s?(\d{1,4}),? (\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?"
-            r" ?([ap])?\.? ?m?\.?",
-            value,
-            re.IGNORECASE,
-        )
-        if not match:
-            return None
-        a, b, c, h, mi = (int(g) for g in match.groups()[:5])
-        s = int(match[6] or 0)
-        if match[7]:
-            h = h % 12 + (12 if match[7].lower() == "p" else 0)
-        if a > 31:
-            y, mo, d = a, b, c
-        else:
-            y = c + 2000 if c < 100 else c
-            mo, d = (a, b) if b > 12 else (b, a)  # day first unless the second part is a day
+        y = c + 2000 if c < 100 else c
+        mo, d = (a, b) if b > 12 else (b, a)  # day first unless the second part is a day
     try:
         return datetime(y, mo, d, h, mi, s, tzinfo=zone).astimezone(UTC)
     except ValueError:

@@ -45,11 +45,10 @@ class TableLimits:
 
 @dataclass(frozen=True)
 class Table:
-    """A header row and data rows; `first_row` is the file's line number of rows[0]."""
+    """A header row and data rows."""
 
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
-    first_row: int = 2
 
 
 def read_table(path: Path, limits: TableLimits) -> Table:

@@ -22,7 +22,7 @@ from appeals.models import (
     ComplaintType,
     MaliciousCategory,
 )
-from appeals.permissions import Permission, has_permission
+from appeals.permissions import Actor, Permission, has_permission
 from merchant_portal.access import permission_required
 from merchant_portal.context import policies
 from merchant_portal.database import db
@@ -84,11 +84,16 @@ def _complaint_page(
     ), status
 
 
-def dossier_of(complaint_id: int, known_at: datetime | None = None) -> Dossier:
-    """The complaint's dossier, with the text of its chat exports and courier traces."""
+def dossier_of(
+    complaint_id: int, known_at: datetime | None = None, actor: Actor | None = None
+) -> Dossier:
+    """The complaint's dossier, with the text of its chat exports and courier traces.
+
+    `actor` reads it (the signed-in merchant, or the review's reader of the appeal's shop).
+    """
     return build_dossier(
         db(),
-        current_user,
+        actor or current_user,
         complaint_id,
         time_zone=policies().time_zone,
         known_at=known_at,

@@ -88,14 +88,9 @@ def _screen(appeal: Appeal, errors: dict[str, str] | None = None, status: int = 
 def _dossier(appeal: Appeal, version: Any) -> Any:
     """The complainant dossier as of the latest submission, from the shop's own records."""
     from appeals.bundle import ShopReader
-    from appeals.dossier import build_dossier
-    from appeals.evidence_text import read_texts
-    from merchant_portal.locker import blob_store
+    from merchant_portal.merchant import dossier_of
 
-    return build_dossier(
-        db(), ShopReader(appeal.shop_id), appeal.complaint_id, time_zone=policies().time_zone,
-        known_at=version.submitted_at, evidence=read_texts(db(), blob_store(), appeal.complaint_id),
-    )  # fmt: skip
+    return dossier_of(appeal.complaint_id, version.submitted_at, ShopReader(appeal.shop_id))
 
 
 def _preview(item: EvidenceItem) -> dict[str, Any] | None:
