@@ -175,10 +175,15 @@ def test_platform_exports_and_a_chinese_complaint_feed_from_the_cli(
     assert result.exit_code == 0, result.output
     assert "Read as jd" in result.output and "2 created" in result.output
 
+    from datetime import timedelta
+
+    from appeals.clock import utcnow
+
+    received = f"{utcnow() - timedelta(days=1):%Y/%m/%d %H:%M}"  # the platform's own layout
     feed = tmp_path / "投诉.csv"
     feed.write_text(
         "投诉编号,店铺名称,投诉类型,投诉渠道,投诉内容,买家昵称,投诉时间,订单号\r\n"
-        'TS-1,Shop A,商品质量问题,12315,"耳机坏了，不赔就去 12315",jd_buyer01,2026/10/12 10:00,'
+        f'TS-1,Shop A,商品质量问题,12315,"耳机坏了，不赔就去 12315",jd_buyer01,{received},'
         '"=""230000000001"""\r\n',
         encoding="gb18030",
     )

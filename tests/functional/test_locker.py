@@ -326,8 +326,11 @@ def test_one_courier_trace_serves_two_complaints_without_a_second_upload(
     from appeals.policies import DEFAULT_POLICIES
 
     client = merchant(app)
+    # Days before the complaints, on the product's clock.
+    collected, signed = (utcnow() - timedelta(days=days) for days in (5, 3))
     trace = (
-        "2026-11-20 10:30:56 顺丰速运 已收取快件\n2026-11-22 18:40:00 已签收，签收人：本人\n"
+        f"{collected:%Y-%m-%d %H:%M:%S} 顺丰速运 已收取快件\n"
+        f"{signed:%Y-%m-%d %H:%M:%S} 已签收，签收人：本人\n"
     ).encode()
     first = upload(client, world.complaint_a.id, [(trace, "顺丰轨迹.txt")], json=True,
                    kind="logistics_tracking")  # fmt: skip
