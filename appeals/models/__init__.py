@@ -12,7 +12,7 @@ from appeals.models.complaint import (
     MaliciousCategory,
     Order,
 )
-from appeals.models.evidence import EvidenceItem, EvidenceKind, Provenance
+from appeals.models.evidence import EvidenceItem, EvidenceKind, Provenance, ReadingState
 from appeals.models.imports import ImportStatus, OrderImport
 from appeals.models.review import (
     ClockPause,
@@ -38,6 +38,7 @@ __all__ = [
     "ComplaintType",
     "EvidenceItem",
     "EvidenceKind",
+    "ReadingState",
     "ImportStatus",
     "InfoRequest",
     "MaliciousCategory",

@@ -50,6 +50,15 @@ class Provenance(StrEnum):
     MERCHANT_UPLOADED = "merchant_uploaded"
 
 
+class ReadingState(StrEnum):
+    """Where the reading of a picture or scanned PDF stands (None: nothing to read)."""
+
+    QUEUED = "queued"
+    READING = "reading"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class EvidenceItem(Base):
     """One file of proof attached to a complaint of a shop."""
 
@@ -95,6 +104,18 @@ class EvidenceItem(Base):
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redacted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # The text read from a picture or scanned PDF (evidence.ocr, JSON in a blob), read after
+    # intake in the background; the file is usable whatever becomes of the reading.
+    reading_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    reading_state: Mapped[ReadingState | None] = mapped_column(
+        str_enum(ReadingState, "reading_state"), index=True
+    )
+    reading_error: Mapped[str | None] = mapped_column(String(200))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Photos: a 64-bit perceptual hash (hex), for near-identical copies elsewhere.
+    phash: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The merchant's answers to suggested redactions: [{"id", "kind", "answer", "by", "at"}].
+    suggestion_answers: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=func.now()
     )
@@ -116,6 +137,7 @@ class EvidenceItem(Base):
         "page_key",
         "redacted_key",
         "redacted_thumbnail_key",
+        "reading_key",
     )
 
     def blob_keys(self) -> list[str]:
