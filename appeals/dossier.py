@@ -367,17 +367,21 @@ def _extortion(complaint: Complaint, texts: list[EvidenceText], zone: ZoneInfo) 
         Line("complaint", None, 1, complaint.buyer_ref, complaint.received_at.isoformat(),
              complaint.description)
     ]  # fmt: skip
-    chats = [text for text in texts if text.kind is EvidenceKind.CHAT_EXPORT]
+    chats = [text for text in texts if text.is_chat]
+    pictures = {text.item_id for text in chats if text.picture}
     for text in chats:
-        for message in buyer_messages(read_chat(text.text, zone), complaint.buyer_ref):
+        messages = text.messages if text.messages is not None else read_chat(text.text, zone)
+        for message in buyer_messages(messages, complaint.buyer_ref):
             lines.append(
                 Line(text.name, text.item_id, message.line, message.speaker,
                      message.at.isoformat() if message.at else None, message.text)
             )  # fmt: skip
     found = extortion_lines(lines)
+    # A screenshot's quote names the message (its place in the picture), a file's the line.
     quotes = [
         {"file": line.source, "evidence_id": line.item_id, "line": line.line,
-         "speaker": line.speaker, "at": line.at, "text": line.text[:300]}
+         "speaker": line.speaker, "at": line.at, "text": line.text[:300],
+         **({"picture": True} if line.item_id in pictures else {})}
         for line in found[:20]
     ]  # fmt: skip
     if found:
@@ -434,7 +438,7 @@ def _tracking(complaint: Complaint, texts: list[EvidenceText], zone: ZoneInfo) -
     contradicts = complaint.type is ComplaintType.NOT_RECEIVED
     quote = {"file": text.name, "evidence_id": text.item_id, "line": event.line,
              "speaker": event.signer or "", "at": event.at.isoformat() if event.at else None,
-             "text": event.text[:300]}  # fmt: skip
+             "text": event.text[:300], **({"picture": True} if text.picture else {})}  # fmt: skip
     when = event.at.strftime("%Y-%m-%d %H:%M UTC") if event.at else ""
     if signed:
         message = (

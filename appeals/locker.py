@@ -17,7 +17,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from appeals import audit
+from appeals import audit, reading
 from appeals.clock import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
@@ -32,11 +32,14 @@ from appeals.models import (
 )
 from appeals.permissions import Actor, Permission, has_permission, require
 from appeals.policies import LockerPolicy
+from evidence.cells import is_masked
 from evidence.errors import RejectedUpload
 from evidence.inspect import inspect
 from evidence.intake import discard, quarantine, sniff
 from evidence.names import sanitize_display_name
-from evidence.redact import check_boxes, redact_image
+from evidence.ocr import lines_of
+from evidence.redact import MAX_BOXES, check_boxes, redact_image
+from evidence.sensitive import Suggestion, suggest
 from evidence.storage import BlobStore
 
 
@@ -63,8 +66,12 @@ def receive_file(
     store: BlobStore,
     workdir: Path,
     policy: LockerPolicy,
+    read: bool = False,
 ) -> EvidenceItem:
     """Take one file into a complaint's locker, or refuse it with a RejectedUpload.
+
+    `read`: mark pictures and PDFs to be read after intake (appeals.reading); the caller
+    starts the reading once the row is committed.
 
     The file is copied, typed and decoded before the database is touched: on SQLite the
     first statement of a writing transaction takes the write lock, and decoding a large
@@ -126,6 +133,8 @@ def receive_file(
             else Provenance.MERCHANT_UPLOADED,
             uploaded_by_id=getattr(actor, "id", None),
         )
+        if read:
+            reading.queue(item)
         session.add(item)
         session.flush()
         after = {"sha256": item.sha256, "kind": kind.value, "name": item.display_name}
@@ -140,7 +149,7 @@ def receive_file(
 _SHARED = (
     "kind", "caption", "display_name", "media_type", "size", "sha256", "blob_key",
     "normalized_key", "thumbnail_key", "content_key", "page_key", "width", "height", "pages",
-    "rows", "provenance",
+    "rows", "provenance", "reading_key", "reading_state", "reading_error", "read_at", "phash",
 )  # fmt: skip
 
 
@@ -290,6 +299,28 @@ def referenced_keys(session: Session) -> set[str]:
     return keys
 
 
+ANSWERS = ("accepted", "moved", "rejected")
+
+
+def redaction_suggestions(
+    session: Session, item: EvidenceItem, store: BlobStore
+) -> list[Suggestion]:
+    """Personal data found in the item's read text, as boxes offered for redaction.
+
+    Phone, ID-card and bank-card numbers, addresses, e-mail addresses, and the buyer's and
+    receiver's names from the complaint and its order. Never applied without the merchant.
+    """
+    found = reading.reading_of(item, store) if item.is_image else None
+    if found is None:
+        return []
+    complaint = session.get_one(Complaint, item.complaint_id)
+    names = [complaint.buyer_ref]
+    if complaint.order is not None:
+        names += [complaint.order.receiver or "", complaint.order.buyer_ref]
+    lines = lines_of(found)
+    return suggest(lines, names=[name for name in names if name and not is_masked(name)])
+
+
 def redact_item(
     session: Session,
     actor: Actor,
@@ -298,15 +329,47 @@ def redact_item(
     *,
     store: BlobStore,
     workdir: Path,
+    answers: dict[str, str] | None = None,
     now: datetime | None = None,
-) -> None:
-    """Cover parts of an image; the redacted copy replaces the previous one, the original stays."""
+) -> bool:
+    """Cover parts of an image; the redacted copy replaces the previous one, the original stays.
+
+    `answers` are the merchant's answers to suggested redactions (id: accepted, moved or
+    rejected): accepted boxes are covered as suggested, moved ones as the merchant drew
+    them (in `boxes`), and every answer is recorded with who gave it. With no box at all,
+    only the answers are recorded; False then, True when a redacted copy was made.
+    """
     complaint = get_complaint(session, actor, item.complaint_id)
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
     _check_open(complaint, item)
     if not item.is_image or item.normalized_key is None:
         raise InvalidInput(N_("Only images can be redacted."), field="boxes")
-    checked = check_boxes(boxes)
+    answers = answers or {}
+    offered = {
+        suggestion.id: suggestion for suggestion in redaction_suggestions(session, item, store)
+    }
+    unknown = [key for key in answers if key not in offered or answers[key] not in ANSWERS]
+    if unknown:
+        raise InvalidInput(N_("A suggestion is no longer offered; reload the page."), field="boxes")
+    covered = [list(offered[key].box) for key, answer in answers.items() if answer == "accepted"]
+    when = now or utcnow()
+    if answers:
+        recorded = {entry["id"]: entry for entry in item.suggestion_answers or []}
+        for key, answer in answers.items():
+            recorded[key] = {"id": key, "kind": offered[key].kind, "answer": answer,
+                             "box": [round(v, 5) for v in offered[key].box],
+                             "by": getattr(actor, "id", None), "at": when.isoformat()}  # fmt: skip
+        item.suggestion_answers = list(recorded.values())
+    if not boxes and not covered:
+        if not answers:
+            raise RejectedUpload(
+                "redaction_boxes", N_("Draw between 1 and %(max)d boxes."), max=MAX_BOXES
+            )
+        session.flush()
+        audit.record(session, actor, "evidence.suggestions_answered", item,
+                     after={"answers": answers})  # fmt: skip
+        return False
+    checked = check_boxes([*boxes, *covered])
     folder = workdir / f"redact-{secrets.token_hex(6)}"
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -320,10 +383,13 @@ def redact_item(
         item.redacted_key = store.put(redacted)
         item.redacted_thumbnail_key = store.put(thumbnail)
         item.redaction = [list(box) for box in checked]
-        item.redacted_at = now or utcnow()
+        item.redacted_at = when
         item.redacted_by_id = getattr(actor, "id", None)
         session.flush()
-        after = {"boxes": item.redaction, "redacted_sha256": item.redacted_key}
+        after: dict[str, object] = {"boxes": item.redaction, "redacted_sha256": item.redacted_key}
+        if answers:
+            after["answers"] = answers
         audit.record(session, actor, "evidence.redacted", item, before=before, after=after)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    return True

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from evidence.inspect import InspectLimits
+from evidence.inspect import InspectLimits, ReadLimits
 from evidence.tables import TableLimits
 
 MiB = 1024 * 1024
@@ -38,6 +38,9 @@ POLICY_DEFAULTS: dict[str, Any] = {
     # Order imports: the largest file taken.
     "IMPORT_MAX_BYTES": 20 * MiB,
     "IMPORT_MAX_ROWS": 100_000,
+    # Reading text in pictures after intake: per file, in the sandbox.
+    "READ_SECONDS": 30,
+    "READ_MEMORY_MB": 2048,
     # Display and documents.
     "DEFAULT_TIME_ZONE": "Asia/Shanghai",
     "BUNDLE_FONT": None,  # a TrueType CJK font for bundle PDFs; None: the first one installed
@@ -95,6 +98,7 @@ class Policies:
     imports: TableLimits
     time_zone: str
     bundle_font: str | None
+    read_limits: ReadLimits
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Policies:
@@ -132,6 +136,11 @@ class Policies:
             ),
             time_zone=str(get("DEFAULT_TIME_ZONE")),
             bundle_font=get("BUNDLE_FONT"),
+            read_limits=ReadLimits(
+                memory_bytes=int(get("READ_MEMORY_MB")) * MiB,
+                cpu_seconds_per_file=int(get("READ_SECONDS")),
+                wall_seconds_per_file=2.0 * int(get("READ_SECONDS")),
+            ),
         )
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import resource
+import selectors
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,3 +94,89 @@ def _answer(child: subprocess.CompletedProcess[str]) -> dict[str, Any]:
             N_("The file could not be processed safely; it may be damaged or crafted."),
         )
     return answer
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The budget of reading text from pictures: per file, in one child for a batch."""
+
+    memory_bytes: int = 2048 * 1024 * 1024  # onnxruntime maps its models and arenas
+    cpu_seconds_per_file: int = 30
+    wall_seconds_per_file: float = 60.0
+    max_pixels: int = 40_000_000
+    batch: int = 20
+
+
+def _limit_reading(limits: ReadLimits, files: int) -> None:  # pragma: no cover (in the child)
+    cpu = limits.cpu_seconds_per_file * files + 10
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def read_many(
+    jobs: list[dict[str, Any]], limits: ReadLimits
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Read each job's file in a limited child, yielding (index, answer) as each is done.
+
+    A job is {"path", "out", "media_type"} plus, for photos whose facts are wanted,
+    {"original", "original_type"}. One child reads a batch (the OCR models load once); a
+    file that takes longer than its time, or a child that dies, fails that file alone and
+    a new child goes on with the rest.
+    """
+    queue = list(enumerate(jobs))
+    while queue:
+        batch, queue = queue[: limits.batch], queue[limits.batch :]
+        for done, answer in _read_batch(batch, limits):
+            yield done, answer
+            batch = [entry for entry in batch if entry[0] != done]
+        queue = batch + queue  # what a killed child left unread
+
+
+def _read_batch(
+    batch: list[tuple[int, dict[str, Any]]], limits: ReadLimits
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    lines = "".join(
+        json.dumps({**job, "task": "read", "limits": {"max_pixels": limits.max_pixels}}) + "\n"
+        for _, job in batch
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evidence.sandbox", "--many"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        preexec_fn=lambda: _limit_reading(limits, len(batch)),
+        env={"PYTHONPATH": str(_PACKAGE_ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write(lines)
+        child.stdin.close()
+    except BrokenPipeError:
+        pass
+    watch = selectors.DefaultSelector()
+    watch.register(child.stdout, selectors.EVENT_READ)
+    try:
+        for index, _job in batch:
+            # The first file also pays for loading the models.
+            deadline = time.monotonic() + limits.wall_seconds_per_file
+            line = ""
+            while time.monotonic() < deadline and not line.endswith("\n"):
+                if watch.select(timeout=max(0.0, deadline - time.monotonic())):
+                    chunk = child.stdout.readline()
+                    if not chunk:
+                        break
+                    line += chunk
+            if not line.endswith("\n"):
+                code = "too_slow" if time.monotonic() >= deadline else "processing_failed"
+                yield index, {"ok": False, "code": code}
+                return  # the child is killed below; the caller starts another for the rest
+            try:
+                answer = json.loads(line)
+            except json.JSONDecodeError:
+                answer = {"ok": False, "code": "processing_failed"}
+            yield index, answer if isinstance(answer, dict) else {"ok": False}
+    finally:
+        watch.close()
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()

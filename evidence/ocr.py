@@ -107,10 +107,15 @@ def lines_of(reading: dict[str, Any], page: int = 1) -> list[TextLine]:
     for entry in reading.get("pages", []):
         if entry.get("page") == page:
             return [
-                TextLine(str(line["text"]), tuple(line["box"]), float(line["confidence"]))  # type: ignore[arg-type]
+                TextLine(str(line["text"]), _box(line["box"]), float(line["confidence"]))
                 for line in entry.get("lines", [])
             ]
     return []
+
+
+def _box(values: list[float]) -> tuple[float, float, float, float]:
+    left, top, width, height = (float(v) for v in values)
+    return left, top, width, height
 
 
 def full_text(reading: dict[str, Any]) -> str:

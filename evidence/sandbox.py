@@ -191,7 +191,99 @@ def inspect_text(path: Path, out: Path, limits: dict[str, int]) -> dict[str, Any
     return {"rows": len(lines), "derived": {"text": "text.txt"}}
 
 
+# Reading text (evidence.ocr) runs here too, after intake, under its own budget: pages of a
+# PDF are read when they carry no text of their own (scans), up to READ_PAGES of them.
+READ_PAGES = 20
+SCANNED_TEXT = 20  # fewer extractable characters than this: the page is a picture
+
+
+def read_file(job: dict[str, Any]) -> dict[str, Any]:
+    """Text with positions of a picture (its normalized copy) or of a PDF's scanned pages."""
+    from PIL import Image
+
+    from evidence import ocr
+
+    path, out, media_type, limits = (
+        Path(job["path"]),
+        Path(job["out"]),
+        job["media_type"],
+        job["limits"],
+    )
+    Image.MAX_IMAGE_PIXELS = limits["max_pixels"]
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    pages: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {}
+    try:
+        if media_type == "application/pdf":
+            pages = _read_scans(path, limits)
+        else:
+            with Image.open(path) as picture:
+                picture.load()
+                lines = ocr.read_picture(picture)
+                pages = [ocr.page_json(1, picture, lines)]
+                if job.get("time_zone"):
+                    answer["chat"] = _chat(picture, lines, job["time_zone"])
+                from evidence import photofacts
+
+                answer["phash"] = photofacts.perceptual_hash(picture)
+                if job.get("original"):  # the neutral check of a complainant's photo
+                    answer["facts"] = photofacts.facts(Path(job["original"]), job["original_type"])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RejectedUpload(
+            "too_many_pixels", N_("The image has too many pixels to be read.")
+        ) from None
+    except (OSError, ValueError, SyntaxError):
+        raise RejectedUpload("unreadable", N_("The file could not be read.")) from None
+    extra = {name: answer.pop(name) for name in ("facts", "chat") if name in answer}
+    reading = ocr.reading_json(pages, **extra)
+    (out / "reading.json").write_text(json.dumps(reading, ensure_ascii=False), encoding="utf-8")
+    found = sum(len(page["lines"]) for page in pages)
+    return {"derived": {"reading": "reading.json"}, "lines": found, **answer}
+
+
+def _chat(picture: Any, lines: list[Any], time_zone: str) -> list[dict[str, Any]]:
+    """The picture read as a chat screenshot: who said what, when (empty: not a chat)."""
+    from zoneinfo import ZoneInfo
+
+    from evidence.chatshot import read_chatshot
+
+    return [
+        {"line": m.line, "speaker": m.speaker, "text": m.text,
+         "at": m.at.isoformat() if m.at else None, "kind": m.kind, "self_side": m.self_side,
+         "box": [round(v, 5) for v in m.box]}
+        for m in read_chatshot(picture, lines, ZoneInfo(time_zone))
+    ]  # fmt: skip
+
+
+def _read_scans(path: Path, limits: dict[str, int]) -> list[dict[str, Any]]:
+    """Pages that are pictures: the largest image of each, read as if it filled the page."""
+    from pypdf import PdfReader
+
+    from evidence import ocr
+
+    reader = PdfReader(path, strict=False)
+    pages = []
+    for number, page in enumerate(reader.pages[:READ_PAGES], start=1):
+        if len((page.extract_text() or "").strip()) >= SCANNED_TEXT:
+            continue
+        pictures = []
+        for found in page.images:
+            picture = found.image
+            if picture is not None and picture.width * picture.height <= limits["max_pixels"]:
+                pictures.append(picture)
+        if not pictures:
+            continue
+        picture = max(pictures, key=lambda p: p.width * p.height)
+        rotate = int(page.get("/Rotate", 0) or 0) % 360
+        if rotate:
+            picture = picture.rotate(-rotate, expand=True)
+        pages.append(ocr.page_json(number, picture, ocr.read_picture(picture)))
+    return pages
+
+
 def run(job: dict[str, Any]) -> dict[str, Any]:
+    if job.get("task") == "read":
+        return read_file(job)
     path, out, media_type, limits = (
         Path(job["path"]),
         Path(job["out"]),
@@ -207,18 +299,28 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     return inspect_table(path, out, limits)
 
 
-def main() -> None:
-    job = json.loads(sys.stdin.read())
+def answer(job: dict[str, Any]) -> dict[str, Any]:
     try:
-        result = {"ok": True, **run(job)}
+        return {"ok": True, **run(job)}
     except RejectedUpload as refused:
-        result = {
+        return {
             "ok": False,
             "code": refused.code,
             "message": refused.message,
             "params": refused.params,
         }
-    sys.stdout.write(json.dumps(result))
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--many"]:
+        # One job per line in, one answer per line out, flushed as each is done: the parent
+        # gives each job its own time and reads progress as it comes.
+        for line in sys.stdin:
+            if line.strip():
+                sys.stdout.write(json.dumps(answer(json.loads(line))) + "\n")
+                sys.stdout.flush()
+        return
+    sys.stdout.write(json.dumps(answer(json.loads(sys.stdin.read()))))
 
 
 if __name__ == "__main__":

@@ -251,6 +251,7 @@ def sweep_orphans(min_age: int) -> None:
     kept = locker.referenced_keys(db()) | builds.published_keys(db())
     removed = sweep(blob_store(), kept, min_age_seconds=min_age)
     stale = sweep_quarantine(context().quarantine, min_age)
+    stale += sweep_quarantine(context().data_dir / "reading-work", min_age)
     click.echo(f"{len(removed)} orphan blobs removed, {stale} stale quarantine files removed.")
 
 
@@ -341,7 +342,35 @@ def worker(workers: int) -> None:
     from merchant_portal.notifications import Ticker
 
     Ticker(app).start()  # windows, reminders and the email outbox, every minute
-    jobs.serve_worker(app, workers).run()
+    consumer = jobs.serve_worker(app, workers)
+    jobs.resume_readings(app)  # what a stopped worker or web process left unread
+    consumer.run()
+
+
+@click.command("read-evidence")
+@click.option("--failed", is_flag=True, help="Also read again what failed before.")
+@click.option("--redo", is_flag=True, help="Read every picture again (a new reader).")
+@with_appcontext
+def read_evidence(failed: bool, redo: bool) -> None:
+    """Read the text of pictures and scanned PDFs waiting to be read, here and now."""
+    from sqlalchemy import update
+
+    from appeals import reading
+    from appeals.models import EvidenceItem, ReadingState
+    from merchant_portal import jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if redo:
+        db().execute(
+            update(EvidenceItem)
+            .where(EvidenceItem.reading_state.is_not(None))
+            .values(reading_state=ReadingState.QUEUED)
+        )
+        db().commit()
+    waiting = reading.waiting(db(), include_failed=failed or redo, limit=1_000_000)
+    db().rollback()
+    outcome = jobs.read_now(app, waiting)
+    click.echo(f"{outcome.read} read, {outcome.failed} could not be read.")
 
 
 COMMANDS = [
@@ -349,6 +378,7 @@ COMMANDS = [
     import_complaints,
     verify_audit,
     sweep_orphans,
+    read_evidence,
     build_bundle,
     verify_bundle,
     tick_command,

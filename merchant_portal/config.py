@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_QUEUE_NAME": "appeal-desk-bundles",
     "BUNDLE_THREADS": 2,
     "BUNDLE_SIGNING_KEY": None,
+    # Reading the text of pictures after intake (jobs.enqueue_reading); 0 turns it off.
+    "READ_EVIDENCE": True,
     # Email notifications (sent from the outbox by `send-notifications` or the worker).
     "PUBLIC_URL": None,  # links in emails, e.g. https://appeals.example.com/
     "SMTP_HOST": None,

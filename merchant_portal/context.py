@@ -34,6 +34,7 @@ class PortalContext:
     signing_key: bytes
     fingerprint_key: bytes
     queue: str
+    reads: bool  # read the text of new pictures after intake (appeals.reading)
 
     @property
     def quarantine(self) -> Path:
@@ -57,6 +58,7 @@ def build_context(settings: Mapping[str, Any]) -> PortalContext:
         # Keys buyer phone and address fingerprints; derived so there is one secret to keep.
         fingerprint_key=hashlib.sha256(b"appeal-desk fingerprints:" + secret).digest(),
         queue=_queue(settings),
+        reads=str(settings.get("READ_EVIDENCE", True)).lower() not in ("0", "false", "no", "off"),
     )
 
 

@@ -201,6 +201,7 @@ def _submitted_one(
                 store=store,
                 workdir=workdir,
                 policy=policies.locker,
+                read=True,  # read by the web process at its first request, or a worker
             )
         )
     draft = appeal.start_appeal(session, owner, recent.id)

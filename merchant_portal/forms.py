@@ -247,7 +247,7 @@ class AttachForm(FlaskForm):
 class RedactForm(FlaskForm):
     boxes = TextAreaField(
         _l("Boxes to cover"),
-        validators=[DataRequired(_l("Draw at least one box over what must be hidden."))],
+        validators=[Optional()],
         description=_l(
             "Drag on the image to draw. Or type one box per line: left, top, width, height, "
             "in percent."

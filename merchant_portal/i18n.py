@@ -31,6 +31,7 @@ from appeals.models import (
     MaliciousCategory,
     Outcome,
     Provenance,
+    ReadingState,
 )
 from appeals.permissions import Role
 from appeals.platforms import OrderState, Platform
@@ -92,6 +93,12 @@ EVIDENCE_KIND_LABELS = {
 PROVENANCE_LABELS = {
     Provenance.PLATFORM_NATIVE: lazy_gettext("Platform record"),
     Provenance.MERCHANT_UPLOADED: lazy_gettext("Uploaded by the shop"),
+}
+READING_LABELS = {
+    ReadingState.QUEUED: lazy_gettext("Waiting to be read"),
+    ReadingState.READING: lazy_gettext("Reading the text…"),
+    ReadingState.DONE: lazy_gettext("Text read"),
+    ReadingState.FAILED: lazy_gettext("The text could not be read; the file is kept as it is"),
 }
 REMEDY_LABELS = {
     Remedy.VOID_COMPLAINT: lazy_gettext("Void the complaint"),
@@ -280,6 +287,7 @@ VOCABULARY: list[tuple[type[StrEnum], Mapping[Any, Any]]] = [
     (MaliciousCategory, MALICIOUS_LABELS),
     (EvidenceKind, EVIDENCE_KIND_LABELS),
     (Provenance, PROVENANCE_LABELS),
+    (ReadingState, READING_LABELS),
     (AppealState, APPEAL_STATE_LABELS),
     (Outcome, OUTCOME_LABELS),
     (Remedy, REMEDY_LABELS),

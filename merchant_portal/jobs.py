@@ -8,6 +8,10 @@
 - `inline`: built within the request that asks (small sites, and the CLI).
 
 Whichever runs it, the task body is `appeals.builds.run`, with the same settings.
+
+Reading the text of new pictures (appeals.reading) goes the same way, on a queue of its
+own so that a build never waits behind a reading: a second background thread, the huey
+task `read_evidence`, or inline. `PORTAL_READ_EVIDENCE=0` turns reading off.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from appeals import builds
+from appeals import builds, reading
 from appeals.models import BuildState
 from merchant_portal.context import context
 from merchant_portal.i18n import PortalWording
@@ -30,7 +34,17 @@ _worker_app: Flask | None = None
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["appeal_desk.jobs"] = {"lock": threading.Lock(), "executor": None}
+    app.extensions["appeal_desk.jobs"] = {
+        "lock": threading.Lock(), "executor": None, "reader": None, "resumed": False,
+    }  # fmt: skip
+
+    @app.before_request
+    def resume_once() -> None:
+        # A web process that reads in its own thread takes up, at its first request, what
+        # was left unread (demo data, a restart); workers do so when they start.
+        state = app.extensions["appeal_desk.jobs"]
+        if not state["resumed"] and context(app).reads and context(app).queue == "thread":
+            enqueue_reading([])
 
 
 def settings(app: Flask | None = None) -> builds.BuildSettings:
@@ -77,8 +91,8 @@ def enqueue(build_id: int) -> None:
         task(build_id)
 
 
-def _log_failure(build_id: int) -> Any:
-    def check(future: Future[BuildState]) -> None:
+def _log_failure(build_id: object) -> Any:
+    def check(future: Future[Any]) -> None:
         error = future.exception()
         if error is not None:
             log.error("bundle build %s failed: %s", build_id, error)
@@ -87,28 +101,91 @@ def _log_failure(build_id: int) -> Any:
 
 
 def wait_for_threads(app: Flask) -> None:
-    """Let the background thread finish what it has (shutdown, and tests)."""
+    """Let the background threads finish what they have (shutdown, and tests)."""
     state = app.extensions["appeal_desk.jobs"]
     with state["lock"]:
-        executor, state["executor"] = state["executor"], None
-    if executor is not None:
-        executor.shutdown(wait=True)
+        executors = [state["executor"], state["reader"]]
+        state["executor"] = state["reader"] = None
+    for executor in executors:
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+
+def read_now(app: Flask, item_ids: list[int]) -> reading.ReadOutcome:
+    """Read items' pictures in this process (the child does the work), in an app context."""
+    with app.app_context():
+        found = context(app)
+        sessions = app.extensions["appeal_desk.sessions"]
+        return reading.read_items(
+            sessions, item_ids, found.store, found.data_dir / "reading-work",
+            found.policies.read_limits, time_zone=found.policies.time_zone,
+        )  # fmt: skip
+
+
+def enqueue_reading(item_ids: list[int]) -> None:
+    """Read new pictures in the background, the configured way (nothing when reading is off)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    found = context(app)
+    state = app.extensions["appeal_desk.jobs"]
+    if not found.reads or (not item_ids and (found.queue != "thread" or state["resumed"])):
+        return
+    if found.queue == "inline":
+        try:
+            read_now(app, item_ids)
+        except Exception:
+            log.exception("reading %s failed", item_ids)
+    elif found.queue == "thread":
+        with state["lock"]:
+            if state["reader"] is None:
+                state["reader"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reading")
+            if not state["resumed"]:  # what this site's last process left unread
+                state["resumed"] = True
+                item_ids = sorted(set(item_ids) | set(_waiting(app)))
+            if not item_ids:
+                return
+            future = state["reader"].submit(read_now, app, item_ids)
+        future.add_done_callback(_log_failure(item_ids))
+    else:
+        reading_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(item_ids)
+
+
+def _waiting(app: Flask) -> list[int]:
+    sessions = app.extensions["appeal_desk.sessions"]
+    with sessions() as session:
+        return reading.waiting(session)
+
+
+def resume_readings(app: Flask) -> int:
+    """Queue what is waiting to be read (a worker's start, `read-evidence`); how many."""
+    waiting = _waiting(app)
+    with app.app_context():
+        enqueue_reading(waiting)
+    return len(waiting)
 
 
 def redis_task(url: str, name: str) -> Any:
     """The huey task on the Redis queue `name` at `url` (created once per process)."""
+    return _tasks(url, name)[1]
+
+
+def reading_task(url: str, name: str) -> Any:
+    """The huey task that reads pictures, on the same queue."""
+    return _tasks(url, name)[2]
+
+
+def _tasks(url: str, name: str) -> Any:
     if (url, name) not in _hueys:
         from huey import RedisHuey
 
         huey = RedisHuey(name, url=url)
         task = huey.task(retries=1, retry_delay=5, name="build_bundle")(_worker_build)
-        _hueys[(url, name)] = (huey, task)
-    return _hueys[(url, name)][1]
+        read = huey.task(retries=0, name="read_evidence")(_worker_read)
+        _hueys[(url, name)] = (huey, task, read)
+    return _hueys[(url, name)]
 
 
 def redis_huey(url: str, name: str) -> Any:
-    redis_task(url, name)
-    return _hueys[(url, name)][0]
+    return _tasks(url, name)[0]
 
 
 def _worker_build(build_id: int) -> str:
@@ -118,6 +195,15 @@ def _worker_build(build_id: int) -> str:
 
         app = create_app()
     return str(run_now(app, build_id).value)
+
+
+def _worker_read(item_ids: list[int]) -> int:
+    app = _worker_app
+    if app is None:
+        from merchant_portal import create_app
+
+        app = create_app()
+    return read_now(app, item_ids).read
 
 
 def serve_worker(app: Flask, workers: int = 1) -> Any:

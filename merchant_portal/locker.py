@@ -21,13 +21,16 @@ from appeals import locker
 from appeals.errors import DomainError
 from appeals.models import Complaint, EvidenceItem, EvidenceKind
 from appeals.permissions import Permission
+from appeals.photo_check import photo_facts
 from evidence.errors import RejectedUpload
 from evidence.storage import BlobStore
 from evidence.tables import N_
+from merchant_portal import jobs
 from merchant_portal.access import permission_required
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm, AttachForm, EvidenceForm, RedactForm
+from merchant_portal.i18n import label
 
 bp = Blueprint("locker", __name__)
 
@@ -46,7 +49,7 @@ def receive(
         item = locker.receive_file(
             db(), current_user, complaint, upload.stream, filename=name, kind=kind, caption=caption,
             store=blob_store(), workdir=context().quarantine,
-            policy=policies().locker,
+            policy=policies().locker, read=context().reads,
         )  # fmt: skip
     except (RejectedUpload, DomainError) as refused:
         db().rollback()
@@ -54,6 +57,7 @@ def receive(
                 "message": gettext(refused.message, **refused.params)}  # fmt: skip
     db().commit()
     return {"name": item.display_name, "accepted": True, "id": item.id,
+            "reading": item.reading_state.value if item.reading_state else None,
             "message": gettext("Accepted as %(type)s.", type=item.media_type)}  # fmt: skip
 
 
@@ -71,6 +75,8 @@ def _page(
         "merchant/locker.html", complaint=complaint, form=form, results=results, items=items,
         action_form=ActionForm(), max_mb=policies().locker.max_file_bytes // 2**20,
         budget=budget_for(items, 0, policies().budget),
+        facts={item.id: found for item in items
+               if (found := photo_facts(db(), item, blob_store(), reviewer=False))},
         attach_form=attach_form or _attach_form(complaint, formdata=None),
     ), status  # fmt: skip
 
@@ -129,9 +135,25 @@ def upload(complaint_id: int) -> ResponseReturnValue:
     results = [
         receive(complaint, upload, kind, form.caption.data or "") for upload in form.files.data
     ]
+    jobs.enqueue_reading([int(r["id"]) for r in results if r.get("reading")])  # type: ignore[call-overload]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(results), 200 if any(r["accepted"] for r in results) else 422
     return _page(complaint, EvidenceForm(formdata=None, data={"kind": kind.value}), results)
+
+
+@bp.get("/complaints/<int:complaint_id>/evidence/readings")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def readings(complaint_id: int) -> ResponseReturnValue:
+    """Where the reading of each file stands, for the locker page to follow."""
+    complaint = locker.locker_complaint(db(), current_user, complaint_id)
+    return jsonify(
+        [
+            {"id": item.id, "state": item.reading_state.value,
+             "label": str(label(item.reading_state))}
+            for item in locker.list_items(db(), complaint)
+            if item.reading_state is not None
+        ]
+    )  # fmt: skip
 
 
 def _send(
@@ -194,30 +216,49 @@ def parse_boxes(text: str) -> list[list[float]]:
 def redact(item_id: int) -> ResponseReturnValue:
     item = locker.get_item(db(), current_user, item_id)
     form = RedactForm()
+    suggestions = locker.redaction_suggestions(db(), item, blob_store())
+    answers = {s.id: answer for s in suggestions
+               if (answer := request.form.get(f"s_{s.id}")) in locker.ANSWERS}  # fmt: skip
     if form.validate_on_submit():
         try:
-            locker.redact_item(
+            made = locker.redact_item(
                 db(), current_user, item, parse_boxes(form.boxes.data or ""), store=blob_store(),
-                workdir=context().quarantine,
+                workdir=context().quarantine, answers=answers,
             )  # fmt: skip
         except (RejectedUpload, DomainError) as refused:
+            db().rollback()
             form.boxes.errors = [gettext(refused.message, **refused.params)]
         else:
             db().commit()
             flash(
-                gettext("Redacted copy saved; bundles will use it. The original is kept."),
+                gettext("Redacted copy saved; bundles will use it. The original is kept.")
+                if made
+                else gettext("Your answers are recorded; nothing is covered."),
                 "success",
             )
             return redirect(url_for(".redact", item_id=item.id))
     elif not form.is_submitted() and item.redaction:
         form.boxes.data = "\n".join(
-            ", ".join(f"{v * 100:.2f}" for v in box) for box in item.redaction
+            ", ".join(f"{v * 100:.2f}" for v in box) for box in _own_boxes(item)
         )
     complaint = locker.locker_complaint(db(), current_user, item.complaint_id)
     status = 422 if form.errors else 200
+    given = {entry["id"]: entry["answer"] for entry in item.suggestion_answers or []}
     return render_template(
-        "merchant/redact.html", item=item, complaint=complaint, form=form
-    ), status
+        "merchant/redact.html", item=item, complaint=complaint, form=form,
+        suggestions=suggestions, answers={**given, **answers} if form.is_submitted() else given,
+    ), status  # fmt: skip
+
+
+def _own_boxes(item: EvidenceItem) -> list[list[float]]:
+    """The boxes the merchant drew: the redaction without the accepted suggestions' boxes."""
+    accepted = [entry["box"] for entry in item.suggestion_answers or []
+                if entry["answer"] == "accepted"]  # fmt: skip
+    return [
+        box for box in item.redaction or []
+        if not any(all(abs(a - b) < 1e-4 for a, b in zip(box, other, strict=True))
+                   for other in accepted)
+    ]  # fmt: skip
 
 
 @bp.post("/evidence/<int:item_id>/remove")

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from appeals import builds, review
+from appeals import builds, evidence_search, review
 from appeals.errors import InvalidInput
 from appeals.lifecycle import allowed_actions
 from appeals.models import (
@@ -26,8 +26,9 @@ from appeals.models import (
     Shop,
 )
 from appeals.permissions import Permission
+from appeals.photo_check import photo_facts
 from merchant_portal.access import permission_required
-from merchant_portal.context import policies
+from merchant_portal.context import context, policies
 from merchant_portal.database import db
 from merchant_portal.forms import ActionForm
 from merchant_portal.review_forms import NoteForm, QuestionForm, RulingForm
@@ -67,8 +68,14 @@ def _screen(appeal: Appeal, errors: dict[str, str] | None = None, status: int = 
     items = {i.id: i for i in db().scalars(select(EvidenceItem).where(EvidenceItem.id.in_(ids)))}
     rulings = list(db().scalars(select(Ruling).where(Ruling.appeal_id == appeal.id)
                                 .order_by(Ruling.instance)))  # fmt: skip
+    query = (request.args.get("q") or "").strip()[:100]
+    cited = version.content["exhibits"]
+    exhibits = [(e["label"], items[e["evidence_id"]]) for e in cited if e["evidence_id"] in items]
     return render_template(
-        "review/appeal.html", appeal=appeal, version=version, items=items,
+        "review/appeal.html", appeal=appeal, version=version, items=items, query=query,
+        hits=evidence_search.search(context().store, exhibits, query) if query else [],
+        facts={item.id: found for item in items.values()
+               if (found := photo_facts(db(), item, context().store, reviewer=True))},
         previews={i.id: _preview(i) for i in items.values() if not i.is_image},
         changes=review.changes_since(appeal), rulings=rulings,
         notes=list(db().scalars(select(ReviewNote).where(ReviewNote.appeal_id == appeal.id)

@@ -56,7 +56,9 @@ THEMES = {
 }
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
+) -> list[str]:
     lines, current = [], ""
     for char in text:
         if draw.textlength(current + char, font=font) > width and current:
@@ -115,7 +117,11 @@ def render(
             name = seller if message.seller else buyer
             head = f"{name} {message.at}" if message.at else name
             head_w = draw.textlength(head, font=small)
-            x = width - margin - avatar - pad - int(head_w) if message.seller else margin + avatar + pad
+            x = (
+                width - margin - avatar - pad - int(head_w)
+                if message.seller
+                else margin + avatar + pad
+            )
             text(x, y, head, small, grey, "name")
             y += round(56 * scale)
         rows = _wrap(draw, message.text, body, max_text)

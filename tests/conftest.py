@@ -146,6 +146,8 @@ def make_config(tmp_path: Path, **extra: object) -> dict[str, object]:
         # The app shares one test connection, which a background thread must not use:
         # builds run in the request here; the thread and Redis queues have their own tests.
         "BUNDLE_QUEUE": "inline",
+        # Reading pictures takes a second each: tests of reading turn it on.
+        "READ_EVIDENCE": False,
         **extra,
     }
 

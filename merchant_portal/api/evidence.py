@@ -9,6 +9,7 @@ from appeals import locker
 from appeals.errors import N_, InvalidInput, RefusedFile
 from appeals.models import Complaint, EvidenceItem, EvidenceKind
 from evidence.errors import RejectedUpload
+from merchant_portal import jobs
 from merchant_portal.api.frame import current_api_user
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
@@ -45,12 +46,15 @@ def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
         item = locker.receive_file(
             db(), actor, complaint, upload.stream, filename=upload.filename or "file",
             kind=form.kind, caption=form.caption, store=blob_store(),
-            workdir=context().quarantine, policy=policies().locker,
+            workdir=context().quarantine, policy=policies().locker, read=context().reads,
         )  # fmt: skip
     except RejectedUpload as refused:
         raise RefusedFile(refused.code, refused.message, **refused.params) from None
     db().commit()
-    return evidence_out(item)
+    out = evidence_out(item)
+    if item.reading_state is not None:
+        jobs.enqueue_reading([item.id])
+    return out
 
 
 def evidence_out(item: EvidenceItem) -> EvidenceOut:

@@ -112,6 +112,12 @@ ROUTES = [
         merchants_of_a(422),
     ),
     Route(
+        "locker.readings",
+        "GET",
+        lambda w: f"/complaints/{w.complaint_a.id}/evidence/readings",
+        merchants_of_a(200),
+    ),
+    Route(
         "locker.original",
         "GET",
         lambda w: f"/evidence/{w.evidence_a.id}/original",

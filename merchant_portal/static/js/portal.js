@@ -124,7 +124,37 @@ function enhanceRedaction() {
   });
   field.addEventListener("input", render);
   if (clear) clear.addEventListener("click", () => { field.value = ""; render(); });
-  if (image.complete) render(); else image.addEventListener("load", render);
+  // Suggested redactions: dashed until answered, solid when covered, faint when left visible.
+  const suggestions = Array.from(document.querySelectorAll("[data-suggestion]"));
+  const drawSuggestions = () => {
+    stage.querySelectorAll(".suggest-box").forEach((node) => node.remove());
+    for (const row of suggestions) {
+      const [left, top, width, height] = row.dataset.box.split(",").map((v) => Number(v) * 100);
+      const answer = row.querySelector("input:checked");
+      const box = document.createElement("div");
+      box.className = `suggest-box ${answer ? "suggest-" + answer.value : ""}`;
+      Object.assign(box.style, { left: left + "%", top: top + "%", width: width + "%", height: height + "%" });
+      box.title = row.querySelector(".suggestion-text").textContent;
+      stage.appendChild(box);
+    }
+  };
+  for (const row of suggestions) {
+    row.addEventListener("change", (event) => {
+      if (event.target.value === "moved") {
+        const line = row.dataset.box.split(",").map((v) => (Number(v) * 100).toFixed(2)).join(", ");
+        if (!field.value.includes(line)) field.value = field.value.trim() ? field.value.trim() + "\n" + line : line;
+        render();
+      }
+      drawSuggestions();
+    });
+  }
+  const coverAll = document.getElementById("cover-all");
+  if (coverAll) coverAll.addEventListener("click", () => {
+    for (const row of suggestions) row.querySelector('input[value="accepted"]').checked = true;
+    drawSuggestions();
+  });
+  const draw = () => { render(); drawSuggestions(); };
+  if (image.complete) draw(); else image.addEventListener("load", draw);
 }
 
 document.addEventListener("DOMContentLoaded", enhanceRedaction);
@@ -172,3 +202,34 @@ function followBundle() {
 }
 
 document.addEventListener("DOMContentLoaded", followBundle);
+
+// Evidence locker: follow the reading of new pictures; the page works meanwhile.
+function followReadings() {
+  const gallery = document.querySelector("[data-readings-url]");
+  if (!gallery) return;
+  const pending = () => gallery.querySelectorAll('[data-reading="queued"], [data-reading="reading"]');
+  if (!pending().length) return;
+  const poll = async () => {
+    const response = await fetch(gallery.dataset.readingsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const states = response.ok ? await response.json().catch(() => []) : [];
+    for (const entry of states) {
+      const row = gallery.querySelector(`[data-item="${entry.id}"]`);
+      if (!row || row.dataset.reading === entry.state) continue;
+      row.dataset.reading = entry.state;
+      row.className = `small reading reading-${entry.state}`;
+      const spinner = row.querySelector(".spinner");
+      if (spinner && !["queued", "reading"].includes(entry.state)) spinner.remove();
+      row.querySelector(".reading-text").textContent = entry.label;
+      if (entry.state === "done" && row.dataset.redactUrl && row.dataset.redactLabel) {
+        const link = document.createElement("a");
+        link.href = row.dataset.redactUrl;
+        link.textContent = row.dataset.redactLabel;
+        row.append(" · ", link);
+      }
+    }
+    if (pending().length) setTimeout(poll, 1500);
+  };
+  setTimeout(poll, 1000);
+}
+
+document.addEventListener("DOMContentLoaded", followReadings);
