@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from appeals.models import EvidenceItem
-from appeals.reading import reading_of, visible_lines
+from appeals.reading import visible_lines
 from evidence.errors import RejectedUpload
 from evidence.storage import BlobStore
 from evidence.tables import decode_text
@@ -68,15 +68,13 @@ def search(store: BlobStore, exhibits: list[tuple[str, EvidenceItem]], query: st
 
 def _search_item(store: BlobStore, label: str, item: EvidenceItem, wanted: str) -> list[Hit]:
     hits = []
-    reading = reading_of(item, store)
-    if reading is not None:
-        for page, lines in visible_lines(item, reading).items():
-            for number, line in enumerate(lines, start=1):
-                start, end = _find(str(line["text"]), wanted)
+    pages = visible_lines(item, store)
+    if pages:
+        for page, lines in pages.items():
+            for number, (text, box) in enumerate(lines, start=1):
+                start, end = _find(text, wanted)
                 if start >= 0:
-                    left, top, width, height = (float(v) for v in line["box"])
-                    hits.append(Hit(label, item.id, page, number, str(line["text"]), start, end,
-                                    (left, top, width, height)))  # fmt: skip
+                    hits.append(Hit(label, item.id, page, number, text, start, end, box))
         return hits
     if item.content_key is None:
         return hits

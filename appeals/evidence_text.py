@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from appeals.models import EvidenceItem, EvidenceKind, ReadingState
-from appeals.reading import reading_of, visible_lines
+from appeals.reading import hidden, reading_of, redaction_boxes, visible_lines
 from evidence.chats import Message
 from evidence.errors import RejectedUpload
 from evidence.storage import BlobStore
@@ -75,25 +75,26 @@ def read_texts(session: Session, store: BlobStore, complaint_id: int) -> list[Ev
 
 def _picture_text(item: EvidenceItem, store: BlobStore) -> EvidenceText | None:
     reading = reading_of(item, store)
-    if reading is None:
+    covers = redaction_boxes(item)
+    if reading is None or covers is None:
         return None
-    lines = [line for page in visible_lines(item, reading).values() for line in page]
-    text = "\n".join(str(line["text"]) for line in lines)
+    text = "\n".join(line for page in visible_lines(item, store).values() for line, _ in page)
     messages = None
     if item.kind is EvidenceKind.CHAT_SCREENSHOT:
-        messages = [
-            Message(
-                line=int(m["line"]), speaker=str(m["speaker"]), text=str(m["text"]),
-                at=datetime.fromisoformat(m["at"]) if m.get("at") else None,
-                kind=str(m.get("kind") or "text"), self_side=bool(m.get("self_side")),
-            )
-            for m in reading.get("chat", [])
-            if not any(_covers(box, m["box"]) for box in item.redaction or [])
-        ]  # fmt: skip
+        messages = []
+        for found in reading.get("chat") or []:
+            try:
+                box = found["box"]
+                message = Message(
+                    line=int(found["line"]), speaker=str(found["speaker"]),
+                    text=str(found["text"]),
+                    at=datetime.fromisoformat(found["at"]) if found.get("at") else None,
+                    kind=str(found.get("kind") or "text"), self_side=bool(found.get("self_side")),
+                )  # fmt: skip
+                left, top, width, height = (float(v) for v in box)
+            except (KeyError, TypeError, ValueError):
+                continue
+            # A message the merchant covered, even in part, is not quoted.
+            if not hidden((left, top, width, height), covers):
+                messages.append(message)
     return EvidenceText(item.id, item.display_name, item.kind, text, messages, picture=True)
-
-
-def _covers(box: list[float], other: list[float]) -> bool:
-    """A redaction box over a message: the merchant hid it, so it is not quoted."""
-    return (box[0] < other[0] + other[2] and other[0] < box[0] + box[2]
-            and box[1] < other[1] + other[3] and other[1] < box[1] + box[3])  # fmt: skip

@@ -11,8 +11,11 @@ Copies of one file in several complaints (attached, sharing blobs) share the rea
 from __future__ import annotations
 
 import json
+import logging
+import math
 import secrets
 import shutil
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from appeals.clock import utcnow
 from appeals.models import EvidenceItem, Provenance, ReadingState
 from evidence.inspect import ReadLimits, read_many
+from evidence.ocr import FORMAT
 from evidence.storage import BlobStore
 
+log = logging.getLogger("appeals.reading")
 READABLE = ("image/png", "image/jpeg", "image/webp", "image/heic", "application/pdf")
 # A reading left `reading` by a process that died is taken up again after this long.
 STALE_SECONDS = 15 * 60
@@ -193,34 +198,77 @@ def _store_answer(
 
 
 def reading_of(item: EvidenceItem, store: BlobStore) -> dict[str, Any] | None:
-    """The stored reading of an item, or None when it has none (or it cannot be parsed)."""
-    if item.reading_state is not ReadingState.DONE or item.reading_key is None:
+    """The item's finished reading, if it is stored and in the format this code knows."""
+    key = item.reading_key
+    if item.reading_state is not ReadingState.DONE or not key:
         return None
     try:
-        with store.open(item.reading_key) as handle:
+        with store.open(key) as handle:
             reading = json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # gone, not JSON, or not UTF-8
+        log.warning("reading %s of evidence %s cannot be read", key, item.id)
         return None
-    return reading if isinstance(reading, dict) and reading.get("format") == 1 else None
+    return reading if isinstance(reading, dict) and reading.get("format") == FORMAT else None
 
 
-def _overlaps(a: list[float] | tuple[float, ...], b: list[float] | tuple[float, ...]) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+Box = tuple[float, float, float, float]
+PlacedLine = tuple[str, Box]  # a line's words and its box (fractions of the page)
 
 
-def visible_lines(item: EvidenceItem, reading: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
-    """The lines of a reading per page, without any line a redaction box touches.
-
-    What the merchant covered never leaves the shop as text either: not in the bundle's
-    text layer, not in a reviewer's search.
-    """
-    covered = [list(box) for box in item.redaction or []] if item.is_image else []
-    pages: dict[int, list[dict[str, Any]]] = {}
-    for page in reading.get("pages", []):
-        number = int(page.get("page", 1))
-        pages[number] = [
-            line
-            for line in page.get("lines", [])
-            if not any(_overlaps(line["box"], box) for box in covered)
-        ]
+def visible_lines(item: EvidenceItem, store: BlobStore) -> dict[int, list[PlacedLine]]:
+    """The lines of an item's finished reading by page, without any line a redaction box
+    touches: what the merchant covered never leaves the shop as text either (the bundle's
+    text layer, a reviewer's search, the dossier). Empty when there is no usable reading."""
+    reading = reading_of(item, store)
+    covers = redaction_boxes(item)
+    if reading is None or covers is None:
+        return {}  # a box that cannot be read: no text rather than text under it
+    pages: dict[int, list[PlacedLine]] = {}
+    try:
+        for entry in reading["pages"]:
+            lines = [line for line in map(_line, entry["lines"]) if line]
+            kept = [(t, box) for t, box in lines if not hidden(box, covers)]
+            if kept and isinstance(entry["page"], int) and entry["page"] >= 1:
+                pages[entry["page"]] = kept
+    except (KeyError, TypeError, AttributeError):
+        log.warning("reading %s of evidence %s is malformed", item.reading_key, item.id)
+        return {}
     return pages
+
+
+def redaction_boxes(item: EvidenceItem) -> list[Box] | None:
+    """The item's redaction boxes; None when one of them cannot be read."""
+    boxes = [_box(box) for box in item.redaction or []] if item.is_image else []
+    found = [box for box in boxes if box is not None]
+    return found if len(found) == len(boxes) else None
+
+
+def hidden(box: Box, covers: list[Box]) -> bool:
+    """Whether a box meets a redaction box; boxes that only share an edge count, to be safe."""
+    return any(
+        box[0] <= c[0] + c[2] and c[0] <= box[0] + box[2]
+        and box[1] <= c[1] + c[3] and c[1] <= box[1] + box[3]
+        for c in covers
+    )  # fmt: skip
+
+
+def _line(line: Any) -> PlacedLine | None:
+    # Controls and lone surrogates have no place in a PDF string or a page.
+    text = "".join(c for c in str(line["text"]) if unicodedata.category(c) not in ("Cc", "Cs"))
+    text = " ".join(text.split())
+    box = _box(line["box"])
+    return (text, box) if text and box else None
+
+
+def _box(values: Any) -> Box | None:
+    """[left, top, width, height] as fractions, cut to the picture; None if not one."""
+    if not isinstance(values, list | tuple) or len(values) != 4:
+        return None
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+        return None
+    left, top = max(0.0, float(values[0])), max(0.0, float(values[1]))
+    right = min(1.0, float(values[0]) + float(values[2]))
+    bottom = min(1.0, float(values[1]) + float(values[3]))
+    if right <= left or bottom <= top:
+        return None
+    return left, top, right - left, bottom - top

@@ -1,16 +1,17 @@
 """Putting the bundle PDF together with pypdf: pages in order, footers, bookmarks, no scripts.
 
 Footers go straight into each page's content (wrapped in q/Q, turned with the page's
-/Rotate), never as merged overlay pages. Appended PDF pages are shrunk a little towards
-their top, so that the footer has its own band and never covers evidence. Image streams
-prepared on disk are copied into the output only while it is written, so memory does not
-grow with the number of images.
+/Rotate), never as merged overlay pages; so does the invisible text read from a scanned
+page, as a form XObject with its own resources, placed with the same turn. Appended PDF
+pages are shrunk a little towards their top, so that the footer has its own band and never
+covers evidence. Image streams prepared on disk are copied into the output only while it
+is written, so memory does not grow with the number of images.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pypdf.generic import (
     DecodedStreamObject,
     DictionaryObject,
     EncodedStreamObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     NumberObject,
@@ -29,12 +31,11 @@ from pypdf.generic import (
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from evidence.pdfimage import PreparedImage
-from evidence.pdfpages import BOTTOM, MARGIN, PAGE
+from evidence.pdfpages import PAGE, image_frame
 
 FOOTER_FONT = "/FAppealDeskFooter"
 FOOTER_SIZE = 8
 FOOTER_BAND = 26.0  # points kept free at the bottom of every appended page
-CAPTION_BAND = 30.0
 
 # Keys that make a PDF do something rather than show something.
 ACTIVE_KEYS = frozenset(
@@ -67,6 +68,38 @@ class FileStream(EncodedStreamObject):
         stream.write(b"\nendstream")
 
 
+@dataclass(frozen=True)
+class Display:
+    """A page as a reader shows it: its size in points, and the matrix that takes points
+    measured from its displayed lower left corner into the page's own space."""
+
+    width: float
+    height: float
+    matrix: tuple[float, float, float, float, float, float]
+
+
+def display_of(page: PageObject) -> Display | None:
+    """How `page` is shown (cropbox and /Rotate applied); None for a turn that is not a
+    quarter, which readers themselves disagree on."""
+    x0, y0, x1, y1, rotate = _shown_box(page)
+    matrix = {
+        0: (1.0, 0.0, 0.0, 1.0, x0, y0),
+        90: (0.0, 1.0, -1.0, 0.0, x1, y0),
+        180: (-1.0, 0.0, 0.0, -1.0, x1, y1),
+        270: (0.0, -1.0, 1.0, 0.0, x0, y1),
+    }.get(rotate)
+    if matrix is None:
+        return None
+    upright = rotate in (0, 180)
+    return Display(x1 - x0 if upright else y1 - y0, y1 - y0 if upright else x1 - x0, matrix)
+
+
+def _shown_box(page: PageObject) -> tuple[float, float, float, float, int]:
+    box = page.cropbox
+    x0, y0, x1, y1 = (float(v) for v in (box.left, box.bottom, box.right, box.top))
+    return x0, y0, x1, y1, int(page.get("/Rotate", 0) or 0) % 360
+
+
 @dataclass
 class Bookmark:
     title: str
@@ -96,21 +129,68 @@ class Assembler:
     def page_count(self) -> int:
         return len(self.labels)
 
-    def add_pdf(self, path: Path, label: str, *, shrink: bool) -> int:
-        """Append every page of a PDF; the index of its first page."""
+    def add_pdf(
+        self,
+        path: Path,
+        label: str,
+        *,
+        shrink: bool,
+        layers: Mapping[int, PageObject] | None = None,
+    ) -> int:
+        """Append every page of a PDF; the index of its first page.
+
+        `layers` maps page indexes to pages of invisible text, drawn as the page is shown
+        (see display_of), which are laid over those pages.
+        """
         first = self.page_count
         reader = PdfReader(path)
-        for page in reader.pages:
+        for index, page in enumerate(reader.pages):
             for key in DROPPED_PAGE_KEYS:
                 if key in page:
                     del page[key]
-            self.writer.add_page(page)
+            added = self.writer.add_page(page)
+            if layers and index in layers:
+                self._lay_text(added, layers[index])
             self.labels.append(label)
             self.shrink.append(shrink)
         return first
 
+    def _lay_text(self, page: PageObject, layer: PageObject) -> None:
+        """Draw `layer` over `page` as a form XObject, turned as the page is shown."""
+        display = display_of(page)
+        contents = layer.get_contents()
+        if display is None or contents is None:
+            return
+        form = DecodedStreamObject()
+        form.set_data(contents.get_data())
+        resources = layer.get("/Resources")
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(
+                    FloatObject(v) for v in (0, 0, display.width, display.height)
+                ),
+                NameObject("/Matrix"): ArrayObject(FloatObject(v) for v in display.matrix),
+                NameObject("/Resources"): (
+                    resources.get_object().clone(self.writer)
+                    if resources is not None
+                    else DictionaryObject()
+                ),
+            }
+        )
+        # Named after the bundle page, as pages of one PDF often share their resources.
+        name = NameObject(f"/XAppealDeskText{self.page_count}")
+        reference = self.writer._add_object(form.flate_encode())
+        _subdictionary(_resources(page), "/XObject")[name] = reference
+        self._append_content(page, f"q {name} Do Q\n".encode())
+
     def add_image_page(self, base: PageObject | None, image: PreparedImage, label: str) -> int:
-        """One A4 page with the image fitted below the caption already drawn on `base`."""
+        """One A4 page with the image fitted below the caption already drawn on `base`.
+
+        The image goes beneath what `base` holds, so that the invisible text drawn there
+        lies over it, where readers look for text to select.
+        """
         if base is None:
             page = PageObject.create_blank_page(width=PAGE[0], height=PAGE[1])
         else:
@@ -138,17 +218,14 @@ class Assembler:
                 }
             )
         reference = self.writer._add_object(stream)
-        # Fit inside the margins, below the caption band, keeping the aspect ratio.
-        box_width = PAGE[0] - 2 * MARGIN
-        box_height = PAGE[1] - MARGIN - CAPTION_BAND - BOTTOM
-        scale = min(box_width / image.width, box_height / image.height)
-        width, height = image.width * scale, image.height * scale
-        x = MARGIN + (box_width - width) / 2
-        y = BOTTOM + (box_height - height)
-        drawing = f"q {width:.3f} 0 0 {height:.3f} {x:.3f} {y:.3f} cm /ImExhibit Do Q\n"
+        frame = image_frame(image.width, image.height)
+        drawing = (
+            f"q {frame.width:.3f} 0 0 {frame.height:.3f} {frame.x:.3f} {frame.y:.3f} cm"
+            " /ImExhibit Do Q\n"
+        )
         added = self.writer.add_page(page)
         _subdictionary(_resources(added), "/XObject")[NameObject("/ImExhibit")] = reference
-        self._append_content(added, drawing.encode())
+        self._append_content(added, b"", drawing.encode())
         self.labels.append(label)
         self.shrink.append(False)
         return self.page_count - 1
@@ -180,9 +257,7 @@ class Assembler:
         )
 
     def _stamp(self, page: PageObject, text: str, shrink: bool) -> None:
-        box = page.cropbox
-        x0, y0, x1, y1 = (float(v) for v in (box.left, box.bottom, box.right, box.top))
-        rotate = int(page.get("/Rotate", 0) or 0) % 360
+        x0, y0, x1, y1, rotate = _shown_box(page)
         upright = rotate in (0, 180)
         page_width, page_height = (x1 - x0, y1 - y0) if upright else (y1 - y0, x1 - x0)
         text_width = stringWidth(text, "Helvetica", FOOTER_SIZE)

@@ -30,6 +30,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
+from evidence.redact import Box
+
 FONT_NAME = "BundleCJK"
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -46,6 +48,7 @@ PAGE = A4
 MARGIN = 18 * mm
 # The footer is stamped into every page later; generated content keeps clear of it.
 BOTTOM = 22 * mm
+CAPTION_BAND = 30.0  # points above an exhibit's image kept for its title and caption
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 RULE = colors.HexColor("#cbd2d9")
@@ -320,8 +323,46 @@ def render(document: Document, out: Path) -> int:
     return pages
 
 
-def render_captions(captions: Sequence[tuple[str, str]], out: Path) -> None:
-    """One A4 page per image exhibit with only its title and caption at the top.
+@dataclass(frozen=True)
+class Frame:
+    """A rectangle on a page in points, from the page's lower left corner."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+# A line of text read from a picture, and its box as fractions of the picture.
+PlacedLine = tuple[str, Box]
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    """Lines read from a picture, to be laid invisibly over the frame it is drawn in."""
+
+    frame: Frame
+    lines: Sequence[PlacedLine]
+
+
+def image_frame(width: int, height: int) -> Frame:
+    """Where an exhibit's image of `width` x `height` pixels is drawn on its A4 page: inside
+    the margins, below the caption band, at the top, centred, keeping its aspect ratio."""
+    box_width = PAGE[0] - 2 * MARGIN
+    box_height = PAGE[1] - MARGIN - CAPTION_BAND - BOTTOM
+    scale = min(box_width / width, box_height / height)
+    drawn_width, drawn_height = width * scale, height * scale
+    x = MARGIN + (box_width - drawn_width) / 2
+    return Frame(x, BOTTOM + box_height - drawn_height, drawn_width, drawn_height)
+
+
+def render_captions(
+    captions: Sequence[tuple[str, str]],
+    out: Path,
+    layers: Sequence[TextLayer | None] | None = None,
+) -> None:
+    """One A4 page per image exhibit with only its title and caption at the top, and the
+    invisible text read from its picture (`layers`, one per caption, None for none).
 
     The image is placed on the page afterwards; drawing the text here keeps the whole
     bundle on one embedded font.
@@ -331,7 +372,7 @@ def render_captions(captions: Sequence[tuple[str, str]], out: Path) -> None:
     name = font()
     canvas = Canvas(str(out), pagesize=PAGE, invariant=1)
     width = PAGE[0] - 2 * MARGIN
-    for title, caption in captions:
+    for index, (title, caption) in enumerate(captions):
         canvas.setFillColor(INK)
         canvas.setFont(name, 11)
         canvas.drawString(MARGIN, PAGE[1] - MARGIN - 8, _clip(title, width, 11))
@@ -339,5 +380,53 @@ def render_captions(captions: Sequence[tuple[str, str]], out: Path) -> None:
             canvas.setFillColor(MUTED)
             canvas.setFont(name, 8.5)
             canvas.drawString(MARGIN, PAGE[1] - MARGIN - 21, _clip(caption, width, 8.5))
+        layer = layers[index] if layers else None
+        if layer is not None:
+            _draw_text_layer(canvas, layer)
         canvas.showPage()
     canvas.save()
+
+
+def render_text_layers(
+    pages: Sequence[tuple[tuple[float, float], Sequence[PlacedLine]]], out: Path
+) -> None:
+    """One page per entry, of the given size in points, holding only the invisible lines:
+    laid over scanned PDF pages, whose own size and turn the caller takes care of."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(out), invariant=1)
+    for (width, height), lines in pages:
+        canvas.setPageSize((width, height))
+        _draw_text_layer(canvas, TextLayer(Frame(0, 0, width, height), lines))
+        canvas.showPage()
+    canvas.save()
+
+
+def _draw_text_layer(canvas: Any, layer: TextLayer) -> None:
+    """Each line in text render mode 3 (invisible), set at 0.8 of its box's height, centred
+    in it, and stretched horizontally to its box's width, so that search hits and selections
+    fall on the words in the picture."""
+    name = font()
+    main, _fallbacks = _coverage()
+    registered = pdfmetrics.getFont(name)
+    assert isinstance(registered, TTFont)
+    ascent, descent = registered.face.ascent / 1000, registered.face.descent / 1000  # < 0
+    frame = layer.frame
+    text = canvas.beginText()
+    text.setTextRenderMode(3)
+    for words, (left, top, box_width, box_height) in layer.lines:
+        # Characters the font lacks would extract as nothing anyway; without them the
+        # stretch is measured on what is really drawn.
+        shown = "".join(char for char in words if ord(char) in main)
+        height = box_height * frame.height
+        size = 0.8 * height
+        natural = pdfmetrics.stringWidth(shown, name, size) if size > 0 else 0
+        if not shown.strip() or natural <= 0:
+            continue
+        bottom = frame.y + (1 - top - box_height) * frame.height
+        baseline = bottom + (height - (ascent - descent) * size) / 2 - descent * size
+        text.setFont(name, size)
+        text.setHorizScale(100 * box_width * frame.width / natural)
+        text.setTextOrigin(frame.x + left * frame.width, baseline)
+        text.textOut(shown)
+    canvas.drawText(text)

@@ -27,6 +27,7 @@ from appeals.bundle.pdf import (
     front_label,
     front_matter,
     prepare_document,
+    scanned_layers,
 )
 from appeals.bundle.plan import (
     Built,
@@ -39,6 +40,7 @@ from appeals.bundle.plan import (
     file_entries,
     fit,
     prepare_images,
+    reading_lines,
 )
 from appeals.bundle.verification import Verification, verify
 from appeals.models import Appeal, AppealVersion
@@ -94,6 +96,8 @@ def build(
             progress(min(done, steps), steps)
 
     workdir.mkdir(parents=True, exist_ok=True)
+    for exhibit in exhibits:
+        exhibit.lines = reading_lines(exhibit.item, store)
     images = [e for e in exhibits if e.image_source]
     report: dict[str, Any] = {"fit": []}
     prepare_images(images, store, workdir, LADDER[0], threads, step)
@@ -116,15 +120,20 @@ def build(
         assembler.bookmark(bi(title), first)
     group = assembler.bookmark(bi(TITLES["exhibits"]), assembler.page_count)
     captions = workdir / "captions.pdf"
-    pdfpages.render_captions([exhibit_title(e, wording) for e in images], captions)
+    pdfpages.render_captions(
+        [exhibit_title(e, wording) for e in images], captions, [e.image_layer() for e in images]
+    )
     caption_pages = iter(PdfReader(captions).pages)
+    layers = scanned_layers(exhibits, workdir)
     for exhibit in exhibits:
         if exhibit.image is not None:
             first = assembler.add_image_page(next(caption_pages), exhibit.image, exhibit.label)
         else:
             assert exhibit.document is not None
             shrink = exhibit.item.media_type == "application/pdf"
-            first = assembler.add_pdf(exhibit.document, exhibit.label, shrink=shrink)
+            first = assembler.add_pdf(
+                exhibit.document, exhibit.label, shrink=shrink, layers=layers.get(exhibit.label)
+            )
         heading, caption = exhibit_title(exhibit, wording)
         assembler.bookmark(f"{heading} {caption}".strip()[:200], first, group)
     first = assembler.add_pdf(dossier_path, "Dossier", shrink=False)

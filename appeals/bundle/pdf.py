@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from sqlalchemy.orm import Session
 
 from appeals.bundle.archive import files_digest
@@ -20,6 +20,7 @@ from appeals.evidence_text import read_texts
 from appeals.models import Appeal, AppealVersion, Complaint, Order
 from appeals.rebuttal import row_label
 from evidence import pdfpages
+from evidence.assemble import display_of
 from evidence.pdfpages import Document, Fields, Gap, Grid, Heading, Lines, Text
 from evidence.storage import CHUNK, BlobStore
 
@@ -122,6 +123,33 @@ def prepare_document(exhibit: Exhibit, store: BlobStore, workdir: Path, wording:
     path = workdir / f"exhibit-{exhibit.label}.pdf"
     exhibit.pages = pdfpages.render(document, path)
     exhibit.document = path
+
+
+def scanned_layers(exhibits: list[Exhibit], workdir: Path) -> dict[str, dict[int, PageObject]]:
+    """Pages of invisible text for the read pages of PDF exhibits, by label and page index.
+
+    They are drawn in one file, so that they share one embedded font; each has the size of
+    its page as shown (cropbox, /Rotate), and the assembler turns it onto the page.
+    """
+    wanted: list[tuple[str, int, tuple[float, float], list[pdfpages.PlacedLine]]] = []
+    for exhibit in exhibits:
+        if exhibit.document is None or exhibit.item.media_type != "application/pdf":
+            continue
+        if not exhibit.lines:
+            continue
+        pages = PdfReader(exhibit.document).pages
+        for number, lines in sorted(exhibit.lines.items()):
+            display = display_of(pages[number - 1]) if number <= len(pages) else None
+            if display is not None:
+                wanted.append((exhibit.label, number - 1, (display.width, display.height), lines))
+    if not wanted:
+        return {}
+    path = workdir / "scanned-text.pdf"
+    pdfpages.render_text_layers([(size, lines) for _label, _index, size, lines in wanted], path)
+    layers: dict[str, dict[int, PageObject]] = {}
+    for (label, index, _size, _lines), page in zip(wanted, PdfReader(path).pages, strict=True):
+        layers.setdefault(label, {})[index] = page
+    return layers
 
 
 def _copy_blob(store: BlobStore, key: str, path: Path) -> None:
@@ -290,6 +318,8 @@ def _quote_source(quote: dict[str, Any]) -> str:
     where = (
         bi(("the complaint", "投诉内容"))
         if quote["file"] == "complaint"
+        else f"{quote['file']}, {bi(('picture, message', '截图消息'))} {quote['line']}"
+        if quote.get("picture")
         else f"{quote['file']}, {bi(('line', '行'))} {quote['line']}"
     )
     parts = [where, quote.get("speaker") or ""]

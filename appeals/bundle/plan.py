@@ -3,6 +3,7 @@ document), how many pages it takes, and the downscaling that fits the platform's
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,9 +19,13 @@ from appeals.errors import N_, Conflict
 from appeals.models import AppealVersion, EvidenceItem
 from appeals.permissions import Role
 from appeals.policies import BudgetProfile
+from appeals.reading import visible_lines
 from evidence.names import sanitize_display_name
 from evidence.pdfimage import LADDER, PreparedImage, Rung, prepare_image
+from evidence.pdfpages import PlacedLine, TextLayer, image_frame
 from evidence.storage import BlobStore
+
+log = logging.getLogger(__name__)
 
 
 class Wording(Protocol):
@@ -64,6 +69,8 @@ class Exhibit:
     image: PreparedImage | None = None
     document: Path | None = None  # rendered table or text, or the PDF itself
     first_page: int = 0
+    # The text read from the picture or the scanned pages, by page number (1 for images).
+    lines: dict[int, list[PlacedLine]] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -81,6 +88,12 @@ class Exhibit:
         if rung is LADDER[0]:
             return self.image_source
         return self.item.redacted_key or self.item.normalized_key
+
+    def image_layer(self) -> TextLayer | None:
+        """The read text of an image exhibit, over where its prepared image is drawn."""
+        if self.image is None or not self.lines.get(1):
+            return None
+        return TextLayer(image_frame(self.image.width, self.image.height), self.lines[1])
 
 
 @dataclass
@@ -134,6 +147,11 @@ def exhibits_of(session: Session, version: AppealVersion) -> list[Exhibit]:
             )
         )
     return exhibits
+
+
+def reading_lines(item: EvidenceItem, store: BlobStore) -> dict[int, list[PlacedLine]]:
+    """The lines an exhibit's text layer carries: its reading without what was redacted."""
+    return visible_lines(item, store)
 
 
 def file_entries(exhibits: list[Exhibit]) -> list[dict[str, Any]]:

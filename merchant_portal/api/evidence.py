@@ -28,6 +28,8 @@ class EvidenceOut(BaseModel):
     pages: int | None
     rows: int | None
     provenance: str
+    # The reading of a picture or scanned PDF: queued, reading, done, failed (None: none).
+    reading: str | None = None
 
 
 class EvidenceIn(BaseModel):
@@ -62,4 +64,5 @@ def evidence_out(item: EvidenceItem) -> EvidenceOut:
         id=item.id, complaint_id=item.complaint_id, kind=item.kind.value, caption=item.caption,
         name=item.display_name, media_type=item.media_type, size=item.size, sha256=item.sha256,
         pages=item.pages, rows=item.rows, provenance=item.provenance.value,
+        reading=item.reading_state.value if item.reading_state else None,
     )  # fmt: skip

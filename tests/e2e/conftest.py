@@ -70,10 +70,12 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             load_demo(session, DEFAULT_POLICIES)
             session.commit()
         engine.dispose()
-        # A real server builds bundles the default way: in a background thread.
+        # A real server builds bundles and reads pictures the default way: in background
+        # threads.
         app = create_app(
-            make_config(folder, DATABASE_URL=url, TESTING=False, BUNDLE_QUEUE="thread")
-        )
+            make_config(folder, DATABASE_URL=url, TESTING=False, BUNDLE_QUEUE="thread",
+                        READ_EVIDENCE=True)
+        )  # fmt: skip
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
