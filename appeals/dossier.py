@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,9 +30,10 @@ from appeals.models import Complaint, ComplaintType, EvidenceKind, Order
 from appeals.permissions import Actor
 from evidence.cells import is_masked
 from evidence.chats import read_chat
+from evidence.sensitive import suggest_text
 from evidence.tracking import TrackEvent, TrackState, read_trace
 
-ALGORITHM = "dossier/3"
+ALGORITHM = "dossier/4"  # 4: chats read from screenshots; order numbers and phones in chats
 WINDOW = timedelta(days=90)
 
 
@@ -159,6 +162,7 @@ def build_dossier(
         _shared_fingerprints(session, scope, buyer, orders),
         _bulk_buying(scope, orders),
         _extortion(complaint, texts, zone),
+        _chat_mentions(complaint, texts, zone),
     ]
     return Dossier(
         complaint_id=complaint.id,
@@ -398,6 +402,57 @@ def _extortion(complaint: Complaint, texts: list[EvidenceText], zone: ZoneInfo) 
         N_("No demand tied to a threat in the complaint or the buyer's lines of %(files)d chat"
            " files."),
         {"count": 0, "files": len(chats)},
+    )  # fmt: skip
+
+
+# An order number as platforms write them (Taobao 16-19 digits, JD 11-12, Pinduoduo's
+# 6-15 with a dash); an 11-digit run starting 1[3-9] is a phone number instead.
+_ORDER_NUMBER = re.compile(r"(?<![\dA-Za-z])(?:\d{6}-\d{15}|\d{11,20})(?![\dA-Za-z])")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def _chat_mentions(
+    complaint: Complaint, texts: list[EvidenceText], zone: ZoneInfo
+) -> Signal | None:
+    """Order numbers the buyer names and phone numbers the buyer offers, in the chats.
+
+    Another order than the complaint's, or a phone number to talk off the platform
+    ("加我电话私了"), is what a reviewer asks about; both are quoted as found.
+    """
+    chats = [text for text in texts if text.is_chat]
+    if not chats:
+        return None
+    own = unicodedata.normalize("NFKC", complaint.order_number or "")
+    orders: dict[str, bool] = {}
+    phones: set[str] = set()
+    quotes: list[dict[str, Any]] = []
+    for text in chats:
+        messages = text.messages if text.messages is not None else read_chat(text.text, zone)
+        for message in buyer_messages(messages, complaint.buyer_ref):
+            words = unicodedata.normalize("NFKC", message.text)
+            found_orders = [n for n in _ORDER_NUMBER.findall(words) if not _MOBILE.match(n)]
+            found_phones = [found for kind, found in suggest_text(words) if kind == "phone"]
+            for number in found_orders:
+                orders[number] = number == own
+            phones.update("".join(c for c in p if c.isdigit())[-11:] for p in found_phones)
+            if (found_orders or found_phones) and len(quotes) < 10:
+                quotes.append(
+                    {"file": text.name, "evidence_id": text.item_id, "line": message.line,
+                     "speaker": message.speaker, "at": message.at.isoformat() if message.at
+                     else None, "text": message.text[:300],
+                     **({"picture": True} if text.picture else {})}
+                )  # fmt: skip
+    if not orders and not phones:
+        return None
+    others = sorted(number for number, same in orders.items() if not same)
+    return Signal(
+        "chat_mentions",
+        "warning" if others or phones else "info",
+        N_("In the buyer's messages: order numbers %(orders)d (not this complaint's order:"
+           " %(others)d); phone numbers offered: %(phones)d."),
+        {"orders": len(orders), "others": len(others), "phones": len(phones),
+         "other_orders": others[:20]},
+        quotes=quotes,
     )  # fmt: skip
 
 

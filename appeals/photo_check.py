@@ -9,6 +9,7 @@ evidence (a product photo the buyer may have reused). Nothing here is a verdict.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appeals.models import Complaint, EvidenceItem, Provenance
-from appeals.reading import reading_of
+from appeals.reading import reading_of, visible_lines
 from evidence.photofacts import NEAR, near_copies
 from evidence.storage import BlobStore
 
@@ -46,9 +47,31 @@ def photo_facts(
         for f in (reading or {}).get("facts", [])
         if isinstance(f, dict)
     ]
+    facts += _visible_labels(item, store)
     if item.phash:
         facts += _copies(session, item, reviewer)
     return facts
+
+
+# Labels generators and apps draw on the picture itself (China's 2025 labelling rules ask
+# for a visible one): found in the text the reader read, never in the pixels' style.
+VISIBLE_LABEL = re.compile(
+    r"(?:内容)?(?:由\s*)?(?:AI|人工智能)\s*(?:生成|合成|创作)|AIGC|Generated (?:by|with) AI|"
+    r"AI[- ]generated|Made with AI|Created with AI|Imagined with AI|即梦|豆包\s*AI|文心一格|"
+    r"通义万相|可灵|Midjourney|DALL[·.\- ]?E|Stable Diffusion|Firefly",
+    re.IGNORECASE,
+)
+
+
+def _visible_labels(item: EvidenceItem, store: BlobStore) -> list[Fact]:
+    facts = []
+    for page, lines in visible_lines(item, store).items():
+        for number, (text, _box) in enumerate(lines, start=1):
+            found = VISIBLE_LABEL.search(text)
+            if found:
+                how = f"text read from the picture (OCR), page {page}, line {number}: “{text[:80]}”"
+                facts.append(Fact("ai_label_visible", {"label": found.group(0)}, how))
+    return facts[:5]
 
 
 def _copies(session: Session, item: EvidenceItem, reviewer: bool) -> list[Fact]:

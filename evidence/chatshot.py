@@ -161,8 +161,10 @@ def _bubbles(rows: list[_Row], width: int, zone: ZoneInfo) -> list[_Bubble]:
             header, current = (row, when.head, when.at), None
         elif has_bubbles and not row.on_bubble and _names_next(rows, index, width):
             header, current = (row, text, stamp_at), None
-        elif has_bubbles and not row.on_bubble and centred:
-            current = None  # a system notice: "以下是新消息", "你已添加了…"
+        elif has_bubbles and not row.on_bubble and (centred or index == len(rows) - 1):
+            # A system notice ("以下是新消息", "你已添加了…"), or a name line whose bubble
+            # the screen's bottom edge cut off.
+            current = None
         elif current is not None and _continues(current.rows[-1], row):
             current.rows.append(row)
         else:

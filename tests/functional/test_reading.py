@@ -59,6 +59,11 @@ def test_a_chat_screenshot_is_read_and_its_threat_is_quoted_in_the_dossier(
     signal = html[html.index('data-code="extortion"') :][:3000]
     assert "signal-alert" in html[html.index('data-code="extortion"') - 60 :][:80]
     assert "给我赔500块" in signal and "千牛.png, read from the picture, message" in signal
+    # The order number the buyer wrote (not this complaint's) and the phone offered.
+    mentions = html[html.index('data-code="chat_mentions"') - 60 :][:3000]
+    assert "signal-warning" in mentions
+    assert "order numbers 1 (not this complaint's order: 1); phone numbers offered: 1" in mentions
+    assert "订单号3587214093316572" in mentions and "我电话15867123409" in mentions
 
 
 @pytest.mark.parametrize("settings", [READING], indirect=True)
@@ -220,3 +225,71 @@ def test_the_buyers_photos_get_facts_not_verdicts(app: Flask, world: World) -> N
         item = newest(app)
         stored = db().get_one(EvidenceItem, item.id)
         assert stored.phash is not None and stored.reading_state is ReadingState.DONE
+
+
+def trace_png(rows: list[str]) -> bytes:
+    """A courier app's trace as a phone shows it: one event per row, newest first."""
+    from PIL import ImageDraw, ImageFont
+
+    from tests.chatshots import FONT
+
+    image = Image.new("RGB", (1080, 1400), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 34)
+    draw.text((40, 40), "物流详情 顺丰速运 SF1467203958163", font=font, fill="#222222")
+    for index, row in enumerate(rows):
+        draw.text((40, 160 + 110 * index), row, font=font, fill="#333333")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("settings", [READING], indirect=True)
+def test_a_picture_of_the_trace_is_read_like_a_pasted_trace(app: Flask, world: World) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from appeals.clock import utcnow
+
+    signed = (utcnow() - timedelta(days=3)).astimezone(ZoneInfo("Asia/Shanghai"))
+    sent = signed - timedelta(days=2)
+    rows = [
+        f"{signed:%Y-%m-%d %H:%M:%S} 【深圳市】快件已签收，签收人：本人",
+        f"{signed - timedelta(hours=3):%Y-%m-%d %H:%M:%S} 【深圳市】快递员正在派件",
+        f"{sent:%Y-%m-%d %H:%M:%S} 【杭州市】顺丰速运已收取快件",
+    ]
+    client = merchant(app)
+    upload(client, world.complaint_a.id, [(trace_png(rows), "trace.png")],
+           kind="logistics_tracking")  # fmt: skip
+    assert newest(app).reading_state is ReadingState.DONE
+    html = client.get(f"/complaints/{world.complaint_a.id}").get_data(as_text=True)
+    signal = html[html.index('data-code="tracking"') :][:2500]
+    assert "signed for at" in signal and "before this complaint that it was not received" in signal
+    assert "trace.png, read from the picture" in signal and "快件已签收" in signal
+
+
+@pytest.mark.parametrize("settings", [READING], indirect=True)
+def test_a_label_drawn_on_the_buyers_photo_is_a_fact_of_the_reading(
+    app: Flask, world: World
+) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    from tests.chatshots import FONT
+
+    image = Image.new("RGB", (900, 700), (180, 200, 220))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((200, 120, 700, 560), fill=(90, 60, 50))
+    draw.text((560, 630), "内容由AI生成", font=ImageFont.truetype(FONT, 40), fill="white")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    response = app.test_client().post(
+        f"/api/v1/complaints/{world.complaint_a.id}/evidence",
+        data={"file": (io.BytesIO(buffer.getvalue()), "damage.png"), "kind": "product_photo"},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {world.tokens['platform'][1]}"},
+    )
+    assert response.status_code == 201 and response.get_json()["reading"] == "queued"
+    html = merchant(app).get(f"/complaints/{world.complaint_a.id}/evidence").get_data(as_text=True)
+    facts = html[html.index('data-testid="photo-facts"') :][:3000]
+    assert "An AI-generation label is written on the picture: “内容由AI生成”." in facts
+    assert "text read from the picture (OCR)" in facts and "No camera metadata" in facts

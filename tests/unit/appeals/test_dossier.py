@@ -112,7 +112,7 @@ def test_dossier_is_reproducible_and_records_its_inputs(session: Session, clock:
     first = build_dossier(session, owner, target.id, time_zone=TZ, known_at=NOW)
     second = build_dossier(session, owner, target.id, time_zone=TZ, known_at=NOW)
     assert first.digest == second.digest
-    assert first.to_json()["algorithm"] == "dossier/3"
+    assert first.to_json()["algorithm"] == "dossier/4"
     assert first.to_json()["as_of"] == target.received_at.isoformat(), "as of the complaint"
     assert len(first.inputs["orders"]) == 5 and len(first.inputs["complaints"]) == 3
     later = build_dossier(

@@ -272,6 +272,14 @@ def test_a_name_line_names_and_times_the_bubble_below(header: list[Laid]) -> Non
     assert messages[0].lines == tuple(range(len(header) + 1))
 
 
+@pytest.mark.parametrize(
+    "cut", [[piece("tb_buyer", 210, 2000)], [piece("tb_buyer 2026-11-03 14:25:12", 210, 2000)]]
+)
+def test_a_name_line_whose_bubble_the_screen_cut_off_is_no_message(cut: list[Laid]) -> None:
+    messages = screen((piece("在吗", 210, 500), WHITE), *[(line, None) for line in cut])
+    assert [m.text for m in messages] == ["在吗"]
+
+
 def test_a_nickname_above_a_bubble_is_its_speaker() -> None:
     messages = screen((piece("张三", 210, 420), None), (piece("大家好", 210, 510), WHITE))
     assert [(m.speaker, m.text) for m in messages] == [("张三", "大家好")]
