@@ -135,7 +135,9 @@ def upload(complaint_id: int) -> ResponseReturnValue:
     results = [
         receive(complaint, upload, kind, form.caption.data or "") for upload in form.files.data
     ]
-    jobs.enqueue_reading([int(r["id"]) for r in results if r.get("reading")])  # type: ignore[call-overload]
+    jobs.enqueue_reading(
+        [r["id"] for r in results if r.get("reading") and isinstance(r["id"], int)]
+    )
     if request.accept_mimetypes.best == "application/json":
         return jsonify(results), 200 if any(r["accepted"] for r in results) else 422
     return _page(complaint, EvidenceForm(formdata=None, data={"kind": kind.value}), results)

@@ -293,3 +293,20 @@ def test_a_label_drawn_on_the_buyers_photo_is_a_fact_of_the_reading(
     facts = html[html.index('data-testid="photo-facts"') :][:3000]
     assert "An AI-generation label is written on the picture: “内容由AI生成”." in facts
     assert "text read from the picture (OCR)" in facts and "No camera metadata" in facts
+
+
+def test_read_evidence_reads_what_waits_and_redo_reads_again(app: Flask, world: World) -> None:
+    client = merchant(app)
+    upload(client, world.complaint_a.id, [(chat_png(), "chat.png")])
+    item = newest(app)
+    with app.app_context():
+        db().get_one(EvidenceItem, item.id).reading_state = ReadingState.QUEUED
+        db().commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["read-evidence"])
+    assert result.exit_code == 0 and "1 read, 0 could not be read." in result.output
+    first = newest(app)
+    assert first.reading_state is ReadingState.DONE and first.reading_key is not None
+    result = runner.invoke(args=["read-evidence", "--redo"])
+    assert "1 read, 0 could not be read." in result.output  # only what was ever to be read
+    assert newest(app).read_at >= first.read_at  # type: ignore[operator]

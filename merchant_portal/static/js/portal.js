@@ -233,3 +233,13 @@ function followReadings() {
 }
 
 document.addEventListener("DOMContentLoaded", followReadings);
+
+// Review screen: frame each search hit where it is on its picture (fractions of the image).
+function placeHits() {
+  for (const box of document.querySelectorAll(".hit-box[data-box]")) {
+    const [left, top, width, height] = box.dataset.box.split(",").map((v) => Number(v) * 100);
+    Object.assign(box.style, { left: left + "%", top: top + "%", width: width + "%", height: height + "%" });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", placeHits);
