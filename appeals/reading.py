@@ -18,10 +18,11 @@ import shutil
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appeals.clock import utcnow
@@ -32,8 +33,8 @@ from evidence.storage import BlobStore
 
 log = logging.getLogger("appeals.reading")
 READABLE = ("image/png", "image/jpeg", "image/webp", "image/heic", "application/pdf")
-# A reading left `reading` by a process that died is taken up again after this long.
-STALE_SECONDS = 15 * 60
+# A reading still marked `reading` after this long was left by a process that died.
+STALE = timedelta(minutes=30)
 
 
 def readable(item: EvidenceItem) -> bool:
@@ -48,17 +49,22 @@ def queue(item: EvidenceItem) -> bool:
     return False
 
 
-def waiting(session: Session, *, include_failed: bool = False, limit: int = 500) -> list[int]:
-    """Items waiting to be read (and those a dead process left half read), oldest first."""
-    states = [ReadingState.QUEUED, ReadingState.READING]
+def waiting(
+    session: Session, *, include_failed: bool = False, retake: bool = False, limit: int = 500
+) -> list[int]:
+    """Items waiting to be read, oldest first; `retake`: also those a process left half read
+    (marked `reading` longer ago than any batch takes)."""
+    states = [ReadingState.QUEUED]
     if include_failed:
         states.append(ReadingState.FAILED)
-    query = (
-        select(EvidenceItem.id)
-        .where(EvidenceItem.reading_state.in_(states))
-        .order_by(EvidenceItem.id)
-        .limit(limit)
-    )
+    waits: ColumnElement[bool] = EvidenceItem.reading_state.in_(states)
+    if retake:
+        stale = utcnow() - STALE
+        waits = or_(
+            waits,
+            (EvidenceItem.reading_state == ReadingState.READING) & (EvidenceItem.read_at < stale),
+        )
+    query = select(EvidenceItem.id).where(waits).order_by(EvidenceItem.id).limit(limit)
     return list(session.scalars(query))
 
 
@@ -78,6 +84,7 @@ def read_items(
     progress: Callable[[int, str], None] | None = None,
     *,
     time_zone: str = "Asia/Shanghai",
+    retake: bool = False,
 ) -> ReadOutcome:
     """Read the given items' files; each result is committed as soon as it is known.
 
@@ -86,24 +93,26 @@ def read_items(
     limits = limits or ReadLimits()
     ids = list(item_ids)
     outcome = ReadOutcome()
-    folder = workdir / f"read-{secrets.token_hex(6)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        jobs, items = _claim(sessions, ids, store, folder, time_zone)
-        outcome.skipped = len(ids) - len(items)
-        for index, answer in read_many(jobs, limits):
-            item_id, blob_key = items[index]
-            state = _store_answer(
-                sessions, item_id, blob_key, answer, store, Path(jobs[index]["out"])
-            )
-            if state is ReadingState.DONE:
-                outcome.read += 1
-            else:
-                outcome.failed += 1
-            if progress:
-                progress(item_id, state.value)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # A batch at a time: one child reads it, and only its files are copied out meanwhile.
+    for start in range(0, len(ids), limits.batch):
+        chunk = ids[start : start + limits.batch]
+        folder = workdir / f"read-{secrets.token_hex(6)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            jobs, items = _claim(sessions, chunk, store, folder, time_zone, retake)
+            outcome.skipped += len(chunk) - len(items)
+            for index, answer in read_many(jobs, limits):
+                item_id, blob_key = items[index]
+                out = Path(jobs[index]["out"])
+                state = _store_answer(sessions, item_id, blob_key, answer, store, out)
+                if state is ReadingState.DONE:
+                    outcome.read += 1
+                else:
+                    outcome.failed += 1
+                if progress:
+                    progress(item_id, state.value)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     return outcome
 
 
@@ -113,27 +122,41 @@ def _claim(
     store: BlobStore,
     folder: Path,
     time_zone: str,
+    retake: bool,
 ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    """Mark the items `reading` and copy what the child reads into `folder`."""
+    """Mark the items `reading` and copy what the child reads into `folder`.
+
+    `retake`: also take items another process marked `reading` (it died: a worker's start,
+    `read-evidence`); otherwise those are left to the process reading them.
+    """
     jobs: list[dict[str, Any]] = []
     items: list[tuple[int, str]] = []
+    takeable = [ReadingState.QUEUED, ReadingState.FAILED]
+    if retake:
+        takeable.append(ReadingState.READING)
     with sessions() as session:
-        found = session.scalars(
-            select(EvidenceItem)
-            .where(
-                EvidenceItem.id.in_(item_ids),
-                or_(
-                    EvidenceItem.reading_state.in_(
-                        [ReadingState.QUEUED, ReadingState.READING, ReadingState.FAILED]
+        # Taken in one statement: of two processes offered the same item, one reads it.
+        claimed = list(
+            session.scalars(
+                update(EvidenceItem)
+                .where(
+                    EvidenceItem.id.in_(item_ids),
+                    EvidenceItem.media_type.in_(READABLE),
+                    or_(
+                        EvidenceItem.reading_state.in_(takeable),
+                        EvidenceItem.reading_state.is_(None),
                     ),
-                    EvidenceItem.reading_state.is_(None),
-                ),
+                )
+                .values(reading_state=ReadingState.READING, reading_error=None, read_at=utcnow())
+                .returning(EvidenceItem.id)
+                .execution_options(synchronize_session=False)
             )
-            .order_by(EvidenceItem.id)
+        )
+        session.commit()
+        found = session.scalars(
+            select(EvidenceItem).where(EvidenceItem.id.in_(claimed)).order_by(EvidenceItem.id)
         )
         for item in found:
-            if not readable(item):
-                continue
             key = item.normalized_key if item.is_image else item.blob_key
             if key is None:
                 continue
@@ -151,11 +174,8 @@ def _claim(
                 original = here / "original"
                 _copy(store, item.blob_key, original)
                 job.update(original=str(original), original_type=item.media_type)
-            item.reading_state = ReadingState.READING
-            item.reading_error = None
             jobs.append(job)
             items.append((item.id, item.blob_key))
-        session.commit()
     return jobs, items
 
 

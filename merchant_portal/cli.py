@@ -367,9 +367,9 @@ def read_evidence(failed: bool, redo: bool) -> None:
             .values(reading_state=ReadingState.QUEUED)
         )
         db().commit()
-    waiting = reading.waiting(db(), include_failed=failed or redo, limit=1_000_000)
+    waiting = reading.waiting(db(), include_failed=failed or redo, retake=True, limit=1_000_000)
     db().rollback()
-    outcome = jobs.read_now(app, waiting)
+    outcome = jobs.read_now(app, waiting, retake=True)
     click.echo(f"{outcome.read} read, {outcome.failed} could not be read.")
 
 

@@ -111,14 +111,16 @@ def wait_for_threads(app: Flask) -> None:
             executor.shutdown(wait=True)
 
 
-def read_now(app: Flask, item_ids: list[int]) -> reading.ReadOutcome:
-    """Read items' pictures in this process (the child does the work), in an app context."""
+def read_now(app: Flask, item_ids: list[int], retake: bool = False) -> reading.ReadOutcome:
+    """Read items' pictures in this process (the child does the work), in an app context.
+
+    `retake`: also items marked `reading` by a process that has died."""
     with app.app_context():
         found = context(app)
         sessions = app.extensions["appeal_desk.sessions"]
         return reading.read_items(
             sessions, item_ids, found.store, found.data_dir / "reading-work",
-            found.policies.read_limits, time_zone=found.policies.time_zone,
+            found.policies.read_limits, time_zone=found.policies.time_zone, retake=retake,
         )  # fmt: skip
 
 
@@ -149,17 +151,22 @@ def enqueue_reading(item_ids: list[int]) -> None:
         reading_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(item_ids)
 
 
-def _waiting(app: Flask) -> list[int]:
+def _waiting(app: Flask, retake: bool = False) -> list[int]:
     sessions = app.extensions["appeal_desk.sessions"]
     with sessions() as session:
-        return reading.waiting(session)
+        return reading.waiting(session, retake=retake)
 
 
 def resume_readings(app: Flask) -> int:
-    """Queue what is waiting to be read (a worker's start, `read-evidence`); how many."""
-    waiting = _waiting(app)
-    with app.app_context():
-        enqueue_reading(waiting)
+    """Queue what is waiting to be read, and what a dead process left half read (a
+    worker's start); how many."""
+    waiting = _waiting(app, retake=True)
+    if not waiting or not context(app).reads:
+        return 0
+    if context(app).queue == "redis":
+        reading_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(waiting, True)
+    else:
+        read_now(app, waiting, retake=True)
     return len(waiting)
 
 
@@ -197,13 +204,13 @@ def _worker_build(build_id: int) -> str:
     return str(run_now(app, build_id).value)
 
 
-def _worker_read(item_ids: list[int]) -> int:
+def _worker_read(item_ids: list[int], retake: bool = False) -> int:
     app = _worker_app
     if app is None:
         from merchant_portal import create_app
 
         app = create_app()
-    return read_now(app, item_ids).read
+    return read_now(app, item_ids, retake).read
 
 
 def serve_worker(app: Flask, workers: int = 1) -> Any:

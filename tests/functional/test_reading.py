@@ -310,3 +310,29 @@ def test_read_evidence_reads_what_waits_and_redo_reads_again(app: Flask, world: 
     result = runner.invoke(args=["read-evidence", "--redo"])
     assert "1 read, 0 could not be read." in result.output  # only what was ever to be read
     assert newest(app).read_at >= first.read_at  # type: ignore[operator]
+
+
+def test_an_item_another_process_is_reading_is_left_to_it_until_it_is_stale(
+    app: Flask, world: World, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from appeals import reading
+    from appeals.clock import utcnow
+    from merchant_portal import jobs
+
+    clock.move_to(utcnow())
+    client = merchant(app)
+    upload(client, world.complaint_a.id, [(chat_png(), "chat.png")])
+    item = newest(app)
+    with app.app_context():
+        stored = db().get_one(EvidenceItem, item.id)
+        stored.reading_state, stored.read_at = ReadingState.READING, utcnow()
+        db().commit()
+        assert reading.waiting(db(), retake=True) == []
+    assert jobs.read_now(app, [item.id]).skipped == 1  # another process has it
+    clock.shift(reading.STALE + timedelta(minutes=1))
+    with app.app_context():
+        assert reading.waiting(db(), retake=True) == [item.id]
+    assert jobs.read_now(app, [item.id], retake=True).read == 1
+    assert newest(app).reading_state is ReadingState.DONE
