@@ -26,6 +26,7 @@ FORMAT = 1
 # Detection runs on the picture scaled to this many pixels on its long side: phone text is
 # large, and a 1080x2400 screenshot is found as well at 960 as at full size, five times faster.
 DETECT_SIDE = 960
+RECOGNITION_BATCH = 1
 MIN_CONFIDENCE = 0.5
 MAX_LINES = 2000
 
@@ -47,7 +48,8 @@ def reader_name() -> str:
     """The reader and its settings, stored with each reading so it can be redone."""
     return (
         f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')}"
-        f" (PP-OCRv4 det+rec, detect {DETECT_SIDE}px, onnxruntime {version('onnxruntime')})"
+        f" (PP-OCRv4 det+rec, detect {DETECT_SIDE}px, rec batch {RECOGNITION_BATCH},"
+        f" onnxruntime {version('onnxruntime')})"
     )
 
 
@@ -66,6 +68,9 @@ def engine() -> Any:
         detector.get_preprocess = lambda _side: DetPreProcess(
             DETECT_SIDE, "max", detector.mean, detector.std
         )
+        # Lines one at a time: a batch is padded to its widest line, and chat lines differ
+        # in width, so on one core this reads a screenshot in 0.95 s instead of 1.3 s.
+        made.text_rec.rec_batch_num = RECOGNITION_BATCH
         _engine = made
     return _engine
 

@@ -8,10 +8,12 @@ real OCR once per picture. The smaller cases lay OCR lines by hand over painted 
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,7 +116,14 @@ def test_every_message_reads_as_written(
     readings: Read, conversation: str, layout: str, theme: str
 ) -> None:
     reading = readings(conversation, layout, theme)
-    assert [plain(m.text) for m in reading.messages] == [plain(s.text) for s in reading.shot.said]
+    read = [plain(m.text) for m in reading.messages]
+    written = [plain(s.text) for s in reading.shot.said]
+    assert len(read) == len(written)
+    # The reader may miss a character (OCR), never a line or a bubble: each message holds
+    # at least 95% of what was written, and every number in it exactly.
+    for got, want in zip(read, written, strict=True):
+        assert SequenceMatcher(None, got, want).ratio() >= 0.95, (got, want)
+        assert re.findall(r"\d+", got) == re.findall(r"\d+", want)
     assert [m.line for m in reading.messages] == list(range(1, len(reading.shot.said) + 1))
 
 
