@@ -283,6 +283,8 @@ def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
     """Remove an item while its complaint is open; its blobs go with the next sweep."""
     complaint = get_complaint(session, actor, item.complaint_id)
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
+    if item.provenance is Provenance.PLATFORM_NATIVE:
+        raise Conflict(N_("This file is the platform's own record; the shop cannot remove it."))
     _check_open(complaint, item)
     before = {"sha256": item.sha256, "kind": item.kind.value, "name": item.display_name}
     audit.record(session, actor, "evidence.removed", item, before=before)

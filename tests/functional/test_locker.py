@@ -378,3 +378,26 @@ def test_one_courier_trace_serves_two_complaints_without_a_second_upload(
                         {"item_id": str(attached.id)},
                         f"/complaints/{world.complaint_b.id}/evidence")  # fmt: skip
     assert refused.status_code == 422
+
+
+def test_the_platforms_own_files_cannot_be_removed_by_the_shop(app: Flask, world: World) -> None:
+    api = app.test_client()
+    response = api.post(
+        f"/api/v1/complaints/{world.complaint_a.id}/evidence",
+        data={"file": (io.BytesIO(png_bytes((20, 20), "teal")), "platform.png"), "kind": "other"},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {world.tokens['platform'][1]}"},
+    )
+    item_id = response.get_json()["id"]
+    client = merchant(app)
+    locker = f"/complaints/{world.complaint_a.id}/evidence"
+    page = client.get(locker).get_data(as_text=True)
+    assert f'action="/evidence/{item_id}/remove"' not in page
+    assert f'action="/evidence/{world.evidence_a.id}/remove"' in page  # the shop's own: asks
+    assert "Yes, remove it" in page
+    refused = post_form(client, f"/evidence/{item_id}/remove", {}, locker)
+    assert refused.status_code == 302
+    shown = client.get(locker).get_data(as_text=True)
+    assert "the platform&#39;s own record; the shop cannot remove it" in shown
+    with app.app_context():
+        assert db().get(EvidenceItem, item_id) is not None

@@ -140,6 +140,11 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
                     answer="Here is the courier's photo with the buyer's signature.",
                     evidence=str(new_id))  # fmt: skip
     assert answered.status_code == 302 and state(app, appeal_id) == "in_review"
+    # Answering again, with no question open, is refused in words the merchant can read.
+    twice = post(merchant, f"/appeals/{appeal_id}/respond", f"/appeals/{appeal_id}",
+                 answer="Here is the courier's photo once more, again.")  # fmt: skip
+    summary = twice.get_data(as_text=True).partition('data-testid="error-summary"')[2][:800]
+    assert twice.status_code == 422 and "No question is waiting for an answer." in summary
 
     screen = reviewer.get(page).get_data(as_text=True)
     assert "New since version 1" in screen and "D-1" in screen  # the answer's new exhibit
@@ -181,6 +186,10 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
         statement="The buyer's review was removed by the platform already; see B-3.",
     )
     assert again.status_code == 302 and state(app, appeal_id) == "second_review"
+    twice = post(merchant, f"/appeals/{appeal_id}/reappeal", f"/appeals/{appeal_id}",
+                 statement="Appealing once more with the very same information.")  # fmt: skip
+    summary = twice.get_data(as_text=True).partition('data-testid="error-summary"')[2][:800]
+    assert twice.status_code == 422 and "This appeal cannot be appealed again." in summary
 
     # The first reviewer may not take the second instance; the senior may.
     with app.app_context():
