@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from appeals import audit
+from appeals import audit, case
 from appeals.clock import utcnow
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
 from appeals.models.appeal import Appeal, AppealState
@@ -136,6 +136,8 @@ def transition(
     previous = appeal.state
     appeal.state = move.target
     appeal.state_changed_at = now or utcnow()
+    with session.no_autoflush:  # loading the complaint must not write the appeal early
+        case.follow(appeal)  # the complaint follows its appeal
     if before_flush is not None:
         before_flush(appeal)
     flush_or_conflict(session)

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from appeals import complaints
+from appeals import case, complaints
 from appeals.deadlines import DeadlineState
 from appeals.dossier import Dossier, build_dossier
 from appeals.errors import DomainError
@@ -58,7 +58,9 @@ def inbox() -> ResponseReturnValue:
     )
     counts = complaints.status_counts(db(), current_user)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("merchant/inbox.html", page=page, form=form, counts=counts, query=query)
+    stages = case.stages(db(), [complaint.id for complaint in page.items])
+    return render_template("merchant/inbox.html", page=page, form=form, counts=counts,
+                           query=query, stages=stages)  # fmt: skip
 
 
 def _complaint_page(
@@ -81,6 +83,7 @@ def _complaint_page(
         action_form=ActionForm(),
         can_flag=has_permission(current_user, Permission.MERCHANT_COMPLAINT_FLAG),
         complaint_appeal=db().scalar(select(Appeal).where(Appeal.complaint_id == found.id)),
+        stage=case.stages(db(), [found.id]).get(found.id),
     ), status
 
 

@@ -174,6 +174,12 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
     )
     assert ruled.status_code == 302 and state(app, appeal_id) == "decided"
 
+    # The complaint follows its appeal: in the inbox and on its page, with the outcome.
+    inbox = merchant.get("/inbox").get_data(as_text=True)
+    row = inbox[inbox.index(world.complaint_a.external_id) :][:2500]
+    assert "Appealed" in row and "Decided · Partially upheld" in row
+    assert "Under 24 hours" not in row and "Past due" not in row
+    assert 'Appealed <span class="count">1</span>' in inbox
     appeal_page = merchant.get(f"/appeals/{appeal_id}").get_data(as_text=True)
     assert "Partially upheld" in appeal_page and "Reason for row B." in appeal_page
     assert "Fine (200.00)" in appeal_page and "Appeal again" in appeal_page
@@ -218,6 +224,14 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
         "appeal.claimed",
         "appeal.rule",
     ]
+    # Final: the complaint is closed, says so, and its locker takes nothing more.
+    inbox = merchant.get("/inbox?status=closed").get_data(as_text=True)
+    row = inbox[inbox.index(world.complaint_a.external_id) :][:2500]
+    assert "Closed" in row and "Final · Upheld" in row
+    locker_page = merchant.get(locker).get_data(as_text=True)
+    assert "This complaint is closed; its evidence can no longer change." in locker_page
+    late = post(merchant, locker, locker, kind="other")
+    assert late.status_code in (409, 422)
     with app.app_context():
         kinds = [n.kind for n in db().query(Notification).order_by(Notification.id)]
         for kind in ("submitted", "info_requested", "info_answered", "ruled", "second_instance"):
