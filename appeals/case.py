@@ -9,11 +9,21 @@ submission until the last ruling, closed once the case is final, withdrawn or ex
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appeals.models import Appeal, AppealState, ComplaintStatus, Outcome, Ruling
+from appeals.clock import utcnow
+from appeals.models import (
+    Appeal,
+    AppealState,
+    Complaint,
+    ComplaintStatus,
+    InfoRequest,
+    Outcome,
+    Ruling,
+)
 
 S = AppealState
 COMPLAINT_STATUS: dict[AppealState, ComplaintStatus] = {
@@ -57,3 +67,57 @@ def stages(session: Session, complaint_ids: list[int]) -> dict[int, Stage]:
     for complaint_id, appeal_id, state, outcome, _instance in rows:
         found[complaint_id] = Stage(appeal_id, state, outcome)  # the latest ruling wins
     return found
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What happens next in a case and by when, as the merchant's pages say it."""
+
+    code: str
+    due: datetime | None
+    level: str  # "info", "warning" (under a day left), "alert" (past due)
+    outcome: Outcome | None = None
+
+
+SOON = timedelta(hours=24)
+
+
+def next_step(session: Session, complaint: Complaint, now: datetime | None = None) -> NextStep:
+    """The next step of a complaint's case: appeal by, wait for the review, answer by, …"""
+    now = now or utcnow()
+    appeal = session.scalar(select(Appeal).where(Appeal.complaint_id == complaint.id))
+    ruling = (
+        session.scalar(
+            select(Ruling).where(Ruling.appeal_id == appeal.id).order_by(Ruling.instance.desc())
+        )
+        if appeal is not None
+        else None
+    )
+    outcome = ruling.outcome if ruling else None
+    if appeal is None or appeal.state is S.DRAFT:
+        code = "appeal_by" if complaint.appeal_deadline > now else "appeal_past_due"
+        return NextStep(code, complaint.appeal_deadline, _level(complaint.appeal_deadline, now))
+    if appeal.state is S.INFO_REQUESTED:
+        asked = session.scalar(
+            select(InfoRequest)
+            .where(InfoRequest.appeal_id == appeal.id, InfoRequest.answered_at.is_(None))
+            .order_by(InfoRequest.id.desc())
+        )
+        due = asked.due_at if asked else None
+        return NextStep("answer_by", due, _level(due, now) if due else "warning")
+    if appeal.state is S.DECIDED:
+        until = ruling.window_ends_at if ruling else None
+        if until is not None and until > now:
+            return NextStep("reappeal_by", until, "info", outcome)
+        return NextStep("decided", None, "info", outcome)
+    waiting = {S.SUBMITTED: "awaiting_reviewer", S.IN_REVIEW: "in_review",
+               S.SECOND_REVIEW: "second_review"}  # fmt: skip
+    if appeal.state in waiting:
+        return NextStep(waiting[appeal.state], appeal.review_due_at, "info", outcome)
+    return NextStep(appeal.state.value, None, "info", outcome)  # final, withdrawn, expired
+
+
+def _level(due: datetime, now: datetime) -> str:
+    if due <= now:
+        return "alert"
+    return "warning" if due - now <= SOON else "info"

@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, url_for
 from flask_login import current_user, login_required
 
+from appeals import case
+from appeals.case import NextStep
+from appeals.models import Complaint
 from appeals.permissions import Actor, Permission, has_permission
 from appeals.review import can_assign, can_claim
 
@@ -68,6 +71,15 @@ def can(actor: Actor | None, permission: str) -> bool:
     return has_permission(actor, Permission(permission))
 
 
+def next_step_of(complaint: Complaint) -> NextStep:
+    """For templates: what happens next in the complaint's case and by when (the domain's)."""
+    from merchant_portal.database import db
+
+    return case.next_step(db(), complaint)
+
+
 def init_app(app: Flask) -> None:
     """Templates ask the domain's predicates, never role names."""
-    app.jinja_env.globals.update(can=can, can_claim=can_claim, can_assign=can_assign)
+    app.jinja_env.globals.update(
+        can=can, can_claim=can_claim, can_assign=can_assign, next_step_of=next_step_of
+    )

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from appeals.models import Appeal, AppealVersion, Notification, Ruling
+from appeals.models import Appeal, AppealVersion, Complaint, Notification, Ruling
 from appeals.policies import DEFAULT_POLICIES
 from appeals.rebuttal import row_label
 from merchant_portal.context import policies
@@ -105,6 +105,9 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
     appeal_page = merchant.get(f"/appeals/{appeal_id}").get_data(as_text=True)
     assert "The reviewer asks" in appeal_page and "delivery photo with the signature" in appeal_page
     assert "内部备注" not in appeal_page and "Check the courier" not in appeal_page
+    assert 'data-code="answer_by"' in appeal_page and "The reviewer asked you a question" in (
+        appeal_page
+    )
     # New evidence goes into the locker while the question is open ...
     from tests.factories import png_bytes
 
@@ -182,6 +185,8 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
     assert 'Appealed <span class="count">1</span>' in inbox
     appeal_page = merchant.get(f"/appeals/{appeal_id}").get_data(as_text=True)
     assert "Partially upheld" in appeal_page and "Reason for row B." in appeal_page
+    banner = appeal_page[appeal_page.index('data-testid="next-step"') :][:600]
+    assert 'data-code="reappeal_by"' in banner and "You may appeal once more" in banner
     assert "Fine (200.00)" in appeal_page and "Appeal again" in appeal_page
     assert "The reviewer ruled." in appeal_page  # the timeline
 
@@ -230,6 +235,7 @@ def test_queue_claim_ask_answer_rule_reappeal_and_final(
     assert "Closed" in row and "Final · Upheld" in row
     locker_page = merchant.get(locker).get_data(as_text=True)
     assert "This complaint is closed; its evidence can no longer change." in locker_page
+    assert "Final: Upheld. Nothing more can be filed in this case." in locker_page
     late = post(merchant, locker, locker, kind="other")
     assert late.status_code in (409, 422)
     with app.app_context():
@@ -506,3 +512,27 @@ def test_a_window_someone_else_closed_first_is_skipped_and_the_rest_go_on(
         assert done == {"final": 1, "expired": 0}
         assert db().get_one(Appeal, other.appeal_id).state.value == "final"
         assert db().get_one(Appeal, version.appeal_id).state.value == "decided"
+
+
+def test_every_page_of_a_case_says_what_happens_next_and_warns_when_the_deadline_is_past(
+    app: Flask, world: World
+) -> None:
+    from datetime import timedelta
+
+    from appeals.clock import utcnow
+    from merchant_portal.database import db
+
+    merchant = client_of(app, world, "owner_a")
+    complaint_page = f"/complaints/{world.complaint_a.id}"
+    for url in (complaint_page, f"{complaint_page}/evidence", f"/appeals/{world.appeal_a.id}"):
+        html = merchant.get(url).get_data(as_text=True)
+        banner = html[html.index('data-testid="next-step"') :][:500]
+        assert 'data-code="appeal_by"' in banner and "Submit your appeal by" in banner, url
+    with app.app_context():
+        db().get_one(Complaint, world.complaint_a.id).appeal_deadline = utcnow() - timedelta(
+            hours=1
+        )
+        db().commit()
+    html = merchant.get(f"/appeals/{world.appeal_a.id}").get_data(as_text=True)
+    banner = html[html.index('data-testid="next-step"') - 60 :][:600]
+    assert "next-step-alert" in banner and "The appeal deadline passed" in banner
