@@ -292,6 +292,29 @@ def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
     session.flush()
 
 
+def edit_item(
+    session: Session, actor: Actor, item: EvidenceItem, *, kind: EvidenceKind, caption: str
+) -> None:
+    """Change what a file shows and its caption, while no submitted version cites it.
+
+    The kind decides how the file is read (a chat screenshot's messages reach the
+    dossier), so a file filed under the wrong kind can be put right.
+    """
+    complaint = get_complaint(session, actor, item.complaint_id)
+    require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
+    if item.provenance is Provenance.PLATFORM_NATIVE:
+        raise Conflict(N_("This file is the platform's own record; the shop cannot change it."))
+    _check_open(complaint, item)
+    caption = " ".join(caption.split())
+    if len(caption) > 300:
+        raise InvalidInput(N_("Longer than %(max)d characters."), field="caption", max=300)
+    before = {"kind": item.kind.value, "caption": item.caption}
+    item.kind, item.caption = kind, caption
+    session.flush()
+    audit.record(session, actor, "evidence.edited", item, before=before,
+                 after={"kind": kind.value, "caption": caption})  # fmt: skip
+
+
 def referenced_keys(session: Session) -> set[str]:
     """Every blob key some row refers to (for the orphan sweep)."""
     keys: set[str] = set()

@@ -230,6 +230,18 @@ class EvidenceForm(FlaskForm):
         self.kind.choices = [(k.value, label) for k, label in EVIDENCE_KIND_LABELS.items()]
 
 
+class EditEvidenceForm(FlaskForm):
+    """What a file shows and its caption, changed while no submitted version cites it."""
+
+    kind = SelectField(_l("What the file shows"), validators=[DataRequired()])
+    caption = StringField(_l("Caption"), validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k.value, label) for k, label in EVIDENCE_KIND_LABELS.items()]
+
+
 class AttachForm(FlaskForm):
     """File here a file already in another complaint of the shop."""
 

@@ -29,7 +29,13 @@ from merchant_portal import jobs
 from merchant_portal.access import permission_required
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
-from merchant_portal.forms import ActionForm, AttachForm, EvidenceForm, RedactForm
+from merchant_portal.forms import (
+    ActionForm,
+    AttachForm,
+    EditEvidenceForm,
+    EvidenceForm,
+    RedactForm,
+)
 from merchant_portal.i18n import label
 
 bp = Blueprint("locker", __name__)
@@ -67,6 +73,7 @@ def _page(
     results: list[dict[str, object]],
     status: int = 200,
     attach_form: AttachForm | None = None,
+    edited: tuple[int, EditEvidenceForm] | None = None,
 ) -> ResponseReturnValue:
     from appeals.appeal import budget_for
 
@@ -78,6 +85,10 @@ def _page(
         facts={item.id: found for item in items
                if (found := photo_facts(db(), item, blob_store(), reviewer=False))},
         attach_form=attach_form or _attach_form(complaint, formdata=None),
+        edit_forms={item.id: edited[1] if edited and edited[0] == item.id else
+                    EditEvidenceForm(formdata=None, data={"kind": item.kind.value,
+                                                          "caption": item.caption})
+                    for item in items},
     ), status  # fmt: skip
 
 
@@ -261,6 +272,29 @@ def _own_boxes(item: EvidenceItem) -> list[list[float]]:
         if not any(all(abs(a - b) < 1e-4 for a, b in zip(box, other, strict=True))
                    for other in accepted)
     ]  # fmt: skip
+
+
+@bp.post("/evidence/<int:item_id>/edit")
+@permission_required(Permission.MERCHANT_EVIDENCE_MANAGE)
+def edit(item_id: int) -> ResponseReturnValue:
+    """What a file shows and its caption; a refusal is said in the file's own form."""
+    item = locker.get_item(db(), current_user, item_id)
+    complaint = locker.locker_complaint(db(), current_user, item.complaint_id)
+    form = EditEvidenceForm()
+    if form.validate_on_submit():
+        try:
+            locker.edit_item(db(), current_user, item, kind=EvidenceKind(form.kind.data),
+                             caption=form.caption.data or "")  # fmt: skip
+        except DomainError as refused:
+            db().rollback()
+            item = locker.get_item(db(), current_user, item_id)
+            field = form.caption if refused.field == "caption" else form.kind
+            field.errors = [gettext(refused.message, **refused.params)]
+        else:
+            db().commit()
+            flash(gettext("“%(name)s” is saved.", name=item.display_name), "success")
+            return redirect(url_for(".index", complaint_id=complaint.id))
+    return _page(complaint, EvidenceForm(formdata=None), [], 422, edited=(item.id, form))
 
 
 @bp.post("/evidence/<int:item_id>/remove")

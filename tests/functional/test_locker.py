@@ -401,3 +401,37 @@ def test_the_platforms_own_files_cannot_be_removed_by_the_shop(app: Flask, world
     assert "the platform&#39;s own record; the shop cannot remove it" in shown
     with app.app_context():
         assert db().get(EvidenceItem, item_id) is not None
+
+
+def test_kind_and_caption_are_put_right_until_a_submitted_version_cites_the_file(
+    app: Flask, world: World
+) -> None:
+    client = merchant(app)
+    locker = f"/complaints/{world.complaint_a.id}/evidence"
+    url = f"/evidence/{world.evidence_a.id}/edit"
+    done = post_form(client, url, {"kind": "logistics_tracking", "caption": "  SF trace  "}, locker)
+    assert done.status_code == 302
+    with app.app_context():
+        item = db().get_one(EvidenceItem, world.evidence_a.id)
+        assert item.kind.value == "logistics_tracking" and item.caption == "SF trace"
+    long = post_form(client, url, {"kind": "other", "caption": "x" * 301}, locker)
+    html = long.get_data(as_text=True)
+    assert long.status_code == 422 and "Field cannot be longer than 300 characters." in html
+    assert 'value="' + "x" * 301 in html  # what was typed is kept, next to its message
+    with app.app_context():
+        assert db().get_one(EvidenceItem, world.evidence_a.id).kind.value == "logistics_tracking"
+    other_shop = merchant(app, "owner_b")
+    assert post_form(other_shop, url, {"kind": "other"}, "/inbox").status_code == 404
+
+
+def test_a_file_a_submitted_version_cites_keeps_its_kind(app: Flask, world: World, version) -> None:  # type: ignore[no-untyped-def]
+    cited = version.content["exhibits"][0]["evidence_id"]
+    client = merchant(app)
+    locker = f"/complaints/{world.complaint_a.id}/evidence"
+    refused = post_form(
+        client, f"/evidence/{cited}/edit", {"kind": "other", "caption": "x"}, locker
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    form = html[html.index(f'action="/evidence/{cited}/edit"') :][:3000]
+    assert "The appeal has been submitted; its evidence can no longer change." in form

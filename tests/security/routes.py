@@ -145,6 +145,12 @@ ROUTES = [
         merchants_of_a(422),
     ),
     Route(
+        "locker.edit",
+        "POST",
+        lambda w: f"/evidence/{w.evidence_a.id}/edit",
+        merchants_of_a(422),
+    ),
+    Route(
         "locker.remove",
         "POST",
         lambda w: f"/evidence/{w.evidence_a.id}/remove",
