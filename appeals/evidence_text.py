@@ -78,7 +78,9 @@ def _picture_text(item: EvidenceItem, store: BlobStore) -> EvidenceText | None:
     covers = redaction_boxes(item)
     if reading is None or covers is None:
         return None
-    text = "\n".join(line for page in visible_lines(item, store).values() for line, _ in page)
+    text = "\n".join(
+        line for page in visible_lines(item, store, reading).values() for line, _ in page
+    )
     messages = None
     if item.kind is EvidenceKind.CHAT_SCREENSHOT:
         messages = []

@@ -47,7 +47,7 @@ def photo_facts(
         for f in (reading or {}).get("facts", [])
         if isinstance(f, dict)
     ]
-    facts += _visible_labels(item, store)
+    facts += _visible_labels(item, store, reading)
     if item.phash:
         facts += _copies(session, item, reviewer)
     return facts
@@ -63,9 +63,11 @@ VISIBLE_LABEL = re.compile(
 )
 
 
-def _visible_labels(item: EvidenceItem, store: BlobStore) -> list[Fact]:
+def _visible_labels(
+    item: EvidenceItem, store: BlobStore, reading: dict[str, Any] | None
+) -> list[Fact]:
     facts = []
-    for page, lines in visible_lines(item, store).items():
+    for page, lines in visible_lines(item, store, reading).items() if reading else ():
         for number, (text, _box) in enumerate(lines, start=1):
             found = VISIBLE_LABEL.search(text)
             if found:

@@ -235,11 +235,14 @@ Box = tuple[float, float, float, float]
 PlacedLine = tuple[str, Box]  # a line's words and its box (fractions of the page)
 
 
-def visible_lines(item: EvidenceItem, store: BlobStore) -> dict[int, list[PlacedLine]]:
+def visible_lines(
+    item: EvidenceItem, store: BlobStore, reading: dict[str, Any] | None = None
+) -> dict[int, list[PlacedLine]]:
     """The lines of an item's finished reading by page, without any line a redaction box
     touches: what the merchant covered never leaves the shop as text either (the bundle's
-    text layer, a reviewer's search, the dossier). Empty when there is no usable reading."""
-    reading = reading_of(item, store)
+    text layer, a reviewer's search, the dossier). Empty when there is no usable reading.
+    `reading`: the item's reading when the caller has read it already."""
+    reading = reading if reading is not None else reading_of(item, store)
     covers = redaction_boxes(item)
     if reading is None or covers is None:
         return {}  # a box that cannot be read: no text rather than text under it

@@ -121,10 +121,3 @@ def lines_of(reading: dict[str, Any], page: int = 1) -> list[TextLine]:
 def _box(values: list[float]) -> tuple[float, float, float, float]:
     left, top, width, height = (float(v) for v in values)
     return left, top, width, height
-
-
-def full_text(reading: dict[str, Any]) -> str:
-    """Every line of every page, one per line (for search and for the trace reader)."""
-    return "\n".join(
-        str(line["text"]) for entry in reading.get("pages", []) for line in entry.get("lines", [])
-    )
