@@ -308,6 +308,10 @@ def verify_bundle(path: Path) -> None:
                          ("added", result.added), ("problem", result.problems)):  # fmt: skip
         for name in names:
             click.echo(f"{title}: {name}")
+    for said in result.metadata():
+        removed = "removed " + ", ".join(said["removed"]) if said["removed"] else "none to remove"
+        what = "kept by the merchant" if said["kept_by_merchant"] else removed
+        click.echo(f"metadata: {said['path']}: {what}")
     if result.intact:
         click.echo("INTACT: every file matches the manifest and the signature holds.")
         return

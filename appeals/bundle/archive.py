@@ -1,4 +1,9 @@
-"""The bundle ZIP: the PDF and the originals, and a manifest whose HMAC signature seals them."""
+"""The bundle ZIP: the PDF and the exhibits' files, and a manifest whose HMAC signature seals them.
+
+The files leave the shop without their GPS and device fields unless the merchant chose, for
+that file, to keep them; the manifest gives for each the hash of the copy shipped, the hash
+of the shop's original (which stays in the locker untouched) and what was taken out.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,22 @@ import hashlib
 import hmac
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from appeals.bundle.plan import Exhibit
 from appeals.errors import N_, Conflict
 from appeals.models import Appeal, AppealVersion
+from evidence.metadata import STRIPPABLE, MetadataError, strip_identifying
 from evidence.storage import CHUNK, BlobStore
 
-FORMAT = "appeal-desk-bundle/1"
+# /2: a file's sha256 is that of the copy shipped, which may differ from original_sha256
+# (metadata taken out, said in "metadata"); /1 bundles still verify by the same rules.
+FORMAT = "appeal-desk-bundle/2"
 MANIFEST = "manifest.json"
 PDF_NAME = "bundle.pdf"
 # Media types already compressed: stored in the ZIP as they are (deflating them costs
@@ -47,9 +58,21 @@ def sign(manifest: dict[str, Any], key: bytes) -> dict[str, str]:
 
 
 def files_digest(files: list[dict[str, Any]]) -> str:
-    """The exhibit manifest's own digest, printed on the cover."""
-    rows = [[f["label"], f["kind"], f["sha256"]] for f in files]
+    """The exhibit manifest's own digest, printed on the cover.
+
+    Over each file's label, kind and the hash of the shop's copy it was made from (the
+    redacted copy, else the original), so that it is known before metadata is taken out
+    while the PDF is written; the shipped copies' hashes are sealed by the signature. For
+    every bundle of format /1 this is the same value as before.
+    """
+    rows = [[f["label"], f["kind"], _source_sha256(f)] for f in files]
     return hashlib.sha256(_canonical(rows)).hexdigest()
+
+
+def _source_sha256(entry: dict[str, Any]) -> Any:
+    if entry.get("redacted") or not isinstance(entry.get("original_sha256"), str):
+        return entry["sha256"]
+    return entry["original_sha256"]
 
 
 def manifest_of(
@@ -94,7 +117,11 @@ def write_zip(
     when: datetime,
     key: bytes,
 ) -> None:
-    """PDF and originals stored, text deflated; every original hashed as it is written."""
+    """PDF and files stored, text deflated; each copy hashed as it is written.
+
+    Pictures lose their GPS and device fields here (see `shipped_copy`); each entry of
+    `files` is given the shipped copy's hash, size and what was taken out.
+    """
     stamp = when.astimezone(UTC).timetuple()[:6]
     with zipfile.ZipFile(archive, "w", allowZip64=True) as bundle:
         bundle.write(pdf, PDF_NAME, compress_type=zipfile.ZIP_STORED)
@@ -105,7 +132,7 @@ def write_zip(
             )
             digest, size = hashlib.sha256(), 0
             with (
-                store.open(exhibit.source_key) as reader,
+                shipped_copy(exhibit, entry, store) as reader,
                 bundle.open(info, "w", force_zip64=True) as writer,
             ):
                 while chunk := reader.read(CHUNK):
@@ -113,12 +140,49 @@ def write_zip(
                     size += len(chunk)
                     writer.write(chunk)
             if digest.hexdigest() != entry["sha256"]:
-                raise Conflict(
-                    N_("The stored file of exhibit %(label)s no longer matches its hash."),
-                    label=exhibit.label,
-                )
+                raise _changed(exhibit)
             entry["size"] = size
         manifest["signature"] = sign(manifest, key)
         info = zipfile.ZipInfo(MANIFEST, date_time=stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         bundle.writestr(info, json.dumps(manifest, ensure_ascii=False, indent=2))
+
+
+def _changed(exhibit: Exhibit) -> Conflict:
+    return Conflict(
+        N_("The stored file of exhibit %(label)s no longer matches its hash."),
+        label=exhibit.label,
+    )
+
+
+@contextmanager
+def shipped_copy(exhibit: Exhibit, entry: dict[str, Any], store: BlobStore) -> Iterator[IO[bytes]]:
+    """The exhibit's file as it leaves the shop; sets the entry's sha256 and "metadata".
+
+    A picture without its GPS and device fields, unless the merchant chose to keep them; a
+    redacted copy as it is (redrawn by the platform, it carries no metadata at all); any
+    other file as it is. The entry's sha256 must be the shop's copy's on entry.
+    """
+    kept = exhibit.item.keep_metadata and not exhibit.redacted
+    entry["metadata"] = {"removed": [], "kept_by_merchant": kept}
+    if kept or exhibit.redacted or entry["media_type"] not in STRIPPABLE:
+        with store.open(exhibit.source_key) as reader:
+            yield reader
+        return
+    with store.open(exhibit.source_key) as reader:
+        data = reader.read()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise _changed(exhibit)
+    try:
+        copy, removed = strip_identifying(data, entry["media_type"])
+    except MetadataError:
+        raise Conflict(
+            N_(
+                "The camera and location data of exhibit %(label)s cannot be taken out "
+                "without changing the picture; replace the file or choose to keep that data."
+            ),
+            label=exhibit.label,
+        ) from None
+    entry["metadata"]["removed"] = removed
+    entry["sha256"] = hashlib.sha256(copy).hexdigest()
+    yield BytesIO(copy)

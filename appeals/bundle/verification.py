@@ -1,4 +1,8 @@
-"""Checking a bundle ZIP: every member against the manifest, the manifest against its seal."""
+"""Checking a bundle ZIP: every member against the manifest, the manifest against its seal.
+
+Formats /1 and /2 are checked alike: each member against its entry's sha256 (the copy
+shipped), and the cover's files digest against the entries.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,22 @@ class Verification:
             "problems": self.problems,
             "appeal": manifest.get("appeal"),
             "version": manifest.get("version"),
+            "metadata": self.metadata(),
         }
+
+    def metadata(self) -> list[dict[str, Any]]:
+        """What the manifest says was taken out of each file, or that the merchant kept it."""
+        found = []
+        for entry in (self.manifest or {}).get("files", []):
+            said = entry.get("metadata") if isinstance(entry, dict) else None
+            if isinstance(said, dict) and isinstance(entry.get("path"), str):
+                removed = said.get("removed")
+                found.append({
+                    "path": entry["path"],
+                    "removed": [str(name) for name in removed] if isinstance(removed, list) else [],
+                    "kept_by_merchant": said.get("kept_by_merchant") is True,
+                })  # fmt: skip
+        return found
 
 
 def verify(archive: Path | IO[bytes], key: bytes) -> Verification:

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -116,6 +118,9 @@ class EvidenceItem(Base):
     phash: Mapped[str | None] = mapped_column(String(16), index=True)
     # The merchant's answers to suggested redactions: [{"id", "kind", "answer", "by", "at"}].
     suggestion_answers: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    # The merchant's choice to let reviewers' copies keep the camera and location data
+    # (GPS, make, model, serial numbers); by default they are taken out of every copy.
+    keep_metadata: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=func.now()
     )

@@ -194,7 +194,8 @@ def test_manifest_hashes_match_the_originals_and_the_pdf(
             data = bundle.read(entry["path"])
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
             assert len(data) == entry["size"]
-            assert entry["sha256"] == stored[exhibits[entry["label"]]["evidence_id"]].sha256
+            original = stored[exhibits[entry["label"]]["evidence_id"]]
+            assert entry["original_sha256"] == original.sha256
         assert (
             hashlib.sha256(bundle.read("bundle.pdf")).hexdigest()
             == (manifest["bundle_pdf"]["sha256"])
