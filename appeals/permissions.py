@@ -50,6 +50,7 @@ class Permission(StrEnum):
     REVIEW_SECOND_INSTANCE_RULE = "review:second_instance:rule"
     ADMIN_SHOP_MANAGE = "admin:shop:manage"
     ADMIN_USER_MANAGE = "admin:user:manage"
+    ADMIN_AUDIT_READ = "admin:audit:read"
 
 
 _EVERYONE = frozenset({Permission.ACCOUNT_PROFILE_EDIT, Permission.ACCOUNT_TOKEN_MANAGE})
@@ -77,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {
         Permission.ADMIN_SHOP_MANAGE,
         Permission.ADMIN_USER_MANAGE,
+        Permission.ADMIN_AUDIT_READ,
         Permission.PLATFORM_COMPLAINT_RECORD,
         Permission.REVIEW_BUNDLE_VERIFY,
         Permission.PLATFORM_INSIGHT_READ,

@@ -1,23 +1,27 @@
-"""Platform administration: shops, users, password resets and disabling accounts."""
+"""Platform administration: shops, users, password resets, disabling accounts, the audit trail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from appeals import accounts, intake
+from appeals import accounts, audit, intake
 from appeals.errors import DomainError
-from appeals.models import Shop, User
+from appeals.models import AuditEvent, Shop, User
 from appeals.permissions import Permission, Role
 from merchant_portal.access import permission_required
 from merchant_portal.context import policies
 from merchant_portal.database import db
 from merchant_portal.forms import (
     ActionForm,
+    AuditFilterForm,
     ComplaintForm,
     PasswordResetForm,
     ShopForm,
@@ -25,6 +29,56 @@ from merchant_portal.forms import (
 )
 
 bp = Blueprint("admin", __name__)
+
+# Every action the trail records, in words; an action not listed shows as recorded.
+AUDIT_ACTIONS = {
+    "complaint.received": _l("Complaint recorded"),
+    "complaint.flagged": _l("Complaint flagged as malicious"),
+    "complaint.unflagged": _l("Malicious flag removed"),
+    "evidence.added": _l("Evidence uploaded"),
+    "evidence.attached": _l("Evidence attached from another complaint"),
+    "evidence.edited": _l("Evidence kind or caption changed"),
+    "evidence.redacted": _l("Evidence redacted"),
+    "evidence.removed": _l("Evidence removed"),
+    "evidence.suggestions_answered": _l("Evidence suggestions answered"),
+    "appeal.started": _l("Appeal started"),
+    "appeal.draft_saved": _l("Appeal draft saved"),
+    "appeal.submit": _l("Appeal submitted"),
+    "appeal.assign": _l("Appeal assigned to a reviewer"),
+    "appeal.claimed": _l("Second instance taken by a senior reviewer"),
+    "appeal.reassigned": _l("Appeal given to another reviewer"),
+    "appeal.noted": _l("Reviewer's note added"),
+    "appeal.request_info": _l("More information requested"),
+    "appeal.respond": _l("Shop answered with a new version"),
+    "appeal.rule": _l("Ruling given"),
+    "appeal.reappeal": _l("Appealed to the second instance"),
+    "appeal.close_window": _l("Ruling became final"),
+    "appeal.withdraw": _l("Appeal withdrawn"),
+    "appeal.expire": _l("Draft expired unsubmitted"),
+    "bundle.requested": _l("Evidence bundle requested"),
+    "orders.imported": _l("Orders imported"),
+    "orders.columns_chosen": _l("Order import columns chosen"),
+    "shop.created": _l("Shop created"),
+    "user.created": _l("Account created"),
+    "user.password_changed": _l("Password changed"),
+    "user.password_reset": _l("Password reset by an admin"),
+    "user.disabled": _l("Account disabled"),
+    "user.enabled": _l("Account enabled"),
+    "user.preferences_changed": _l("Preferences changed"),
+    "token.created": _l("API token created"),
+    "token.revoked": _l("API token revoked"),
+    audit.CHECK_ACTION: _l("Audit chain checked"),
+}
+# What an entry outside any case is about (a complaint's entries show the case instead).
+AUDIT_OBJECTS = {
+    "shop": _l("Shop"),
+    "user": _l("Account"),
+    "apitoken": _l("API token"),
+    "orderimport": _l("Order import"),
+    "complaint": _l("Complaint"),
+    "appeal": _l("Appeal"),
+    "evidenceitem": _l("Evidence"),
+}
 
 
 def _shop_choices() -> list[tuple[int, str]]:
@@ -46,7 +100,10 @@ def _attach(form: FlaskForm, error: DomainError) -> None:
 def index() -> ResponseReturnValue:
     counts = dict(db().execute(select(User.role, func.count()).group_by(User.role)).all())
     shops = db().scalar(select(func.count()).select_from(Shop))
-    return render_template("admin/index.html", role_counts=counts, shop_count=shops)
+    entries = db().scalar(select(func.count()).select_from(AuditEvent))
+    return render_template(
+        "admin/index.html", role_counts=counts, shop_count=shops, audit_entries=entries
+    )
 
 
 @bp.route("/shops", methods=["GET", "POST"])
@@ -191,3 +248,53 @@ def new_complaint() -> ResponseReturnValue:
             return redirect(url_for(".new_complaint"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("admin/complaint.html", form=form), status
+
+
+_AUDIT_FILTERS = ("case", "actor", "action", "since", "until", "page")
+
+
+@bp.get("/audit")
+@permission_required(Permission.ADMIN_AUDIT_READ)
+def audit_trail() -> ResponseReturnValue:
+    form = AuditFilterForm(list(AUDIT_ACTIONS.items()), request.args)
+    page = None
+    if form.validate():
+        try:
+            page = audit.search(
+                db(), current_user, _audit_filter(form),
+                page=request.args.get("page", 1, type=int) or 1,
+                per_page=current_app.config["PAGE_SIZE"],
+            )  # fmt: skip
+        except DomainError as error:
+            _attach(form, error)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/audit.html", form=form, page=page, query=query, actions=AUDIT_ACTIONS,
+        objects=AUDIT_OBJECTS,
+        check=audit.last_check(db(), current_user), check_form=ActionForm(),
+    ), 200 if page is not None else 422  # fmt: skip
+
+
+def _audit_filter(form: AuditFilterForm) -> audit.AuditFilter:
+    since, until = audit.day_window(
+        form.since.data or "", form.until.data or "", current_user.time_zone
+    )
+    return audit.AuditFilter(
+        case=form.case.data or "", actor=form.actor.data or "", action=form.action.data or "",
+        since=since, until=until,
+    )  # fmt: skip
+
+
+@bp.post("/audit/check")
+@permission_required(Permission.ADMIN_AUDIT_READ)
+def check_audit() -> ResponseReturnValue:
+    report = audit.check_chain(db(), current_user)
+    db().commit()
+    if report.intact:
+        flash(ngettext("The audit trail is intact: %(num)d entry checked.",
+                       "The audit trail is intact: %(num)d entries checked.", report.checked),
+              "success")  # fmt: skip
+    else:
+        flash(gettext("The audit trail is broken at entry %(id)s.", id=report.event_id), "error")
+    filters: dict[str, Any] = {k: v for k, v in request.args.items() if k in _AUDIT_FILTERS and v}
+    return redirect(url_for(".audit_trail", **filters))

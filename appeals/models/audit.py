@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appeals.columns import UTCDateTime
@@ -20,6 +20,13 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_event"
+    # The audit screen's filters (migration 0014).
+    __table_args__ = (
+        Index("ix_audit_event_object", "object_type", "object_id", "id"),
+        Index("ix_audit_event_actor", "actor_id", "id"),
+        Index("ix_audit_event_action", "action", "id"),
+        Index("ix_audit_event_occurred_at", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -287,6 +287,8 @@ ROUTES = [
         lambda w: f"/admin/users/{w.users['staff_a'].id}/enable",
         only(ADMINS, 302),
     ),
+    Route("admin.audit_trail", "GET", lambda w: "/admin/audit", only(ADMINS, 200)),
+    Route("admin.check_audit", "POST", lambda w: "/admin/audit/check", only(ADMINS, 302)),
     Route("api.me", "GET", lambda w: "/api/v1/me", expect(200, anonymous=401)),
     Route("api.openapi", "GET", lambda w: "/api/v1/openapi.json", expect(200)),
     Route(
