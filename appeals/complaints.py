@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from appeals import audit
 from appeals.clock import utcnow
@@ -109,13 +113,37 @@ def _deadline_condition(state: DeadlineState, now: datetime) -> ColumnElement[bo
     }[state]
 
 
-def _starts(column: Any, prefix: str) -> ColumnElement[bool]:
-    """column starts with prefix, written as a range so that an index can serve it."""
-    return and_(column >= prefix, column < prefix + "\U0010ffff")
-
-
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_term(typed: str) -> str:
+    """What a number search looks for: full-width digits and letters made plain, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", typed).split())
+
+
+def contains(column: Any, term: str) -> ColumnElement[bool]:
+    """column holds term anywhere, whatever its case (a number searched by any part of it)."""
+    return _Contains(column, literal(_like(term)))
+
+
+class _Contains(FunctionElement[bool]):
+    """ILIKE; on SQLite its LIKE, already blind to ASCII case, at half the cost of lower()."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_Contains)
+def _ilike(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{column} ILIKE {pattern} ESCAPE '\\'"
+
+
+@compiles(_Contains, "sqlite")
+def _sqlite_like(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{column} LIKE {pattern} ESCAPE '\\'"
 
 
 def inbox_query(shop_id: int, where: InboxFilter, now: datetime) -> Select[Complaint]:
@@ -130,17 +158,15 @@ def inbox_query(shop_id: int, where: InboxFilter, now: datetime) -> Select[Compl
         query = query.where(flagged if where.flagged else ~flagged)
     if where.deadline:
         query = query.where(_deadline_condition(where.deadline, now))
-    term = where.search.strip()
+    term = search_term(where.search)
     if term:
-        # Numbers are searched by prefix (as typed, or upper-cased): index range scans.
-        prefixes = {term, term.upper()}
-        orders = select(Order.id).where(
-            Order.shop_id == shop_id, or_(*(_starts(Order.number, p) for p in prefixes))
-        )
+        # Any part of a number: the shop's index narrows the scan to its own rows, and
+        # LIKE then reads only those (a 10,000-complaint shop in milliseconds).
+        orders = select(Order.id).where(Order.shop_id == shop_id, contains(Order.number, term))
         query = query.where(
             or_(
-                *(_starts(Complaint.external_id, p) for p in prefixes),
-                *(_starts(Complaint.order_number, p) for p in prefixes),
+                contains(Complaint.external_id, term),
+                contains(Complaint.order_number, term),
                 Complaint.order_id.in_(orders),
             )
         )

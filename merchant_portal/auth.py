@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from appeals import accounts
@@ -37,12 +37,23 @@ def init_login(manager: LoginManager) -> None:
     manager.user_loader(lambda token: accounts.user_for_session(db(), token))
 
 
+# The language a visitor picked on the signed-out pages: at sign-in it becomes the account's.
+CHOSEN_SIGNED_OUT = "locale_chosen_signed_out"
+
+
 def _fresh_session() -> None:
     """Start a new session (nothing carried over at sign-in or out) but the chosen language."""
     locale = session.get(SESSION_LOCALE)
     session.clear()
     if locale:
         session[SESSION_LOCALE] = locale
+
+
+def _keep_chosen_language(user: User) -> None:
+    """A language picked just before signing in wins over the account's stored one."""
+    chosen = session.get(CHOSEN_SIGNED_OUT)
+    if chosen in accounts.SUPPORTED_LOCALES and chosen != user.locale:
+        accounts.update_preferences(db(), user, locale=chosen, time_zone=user.time_zone)
 
 
 @bp.get("/")
@@ -69,6 +80,7 @@ def login() -> ResponseReturnValue:
         log.info("login failed email=%r ip=%s", form.email.data, request.remote_addr)
         error = gettext("The email or password is not correct, or the account is disabled.")
         return render_template("auth/login.html", form=form, error=error), 422
+    _keep_chosen_language(user)
     db().commit()
     _fresh_session()
     session.permanent = True  # bounded by PERMANENT_SESSION_LIFETIME, not the browser
@@ -79,10 +91,12 @@ def login() -> ResponseReturnValue:
 
 def _too_many_attempts(form: LoginForm, wait: int) -> ResponseReturnValue:
     log.warning("login throttled email=%r ip=%s", form.email.data, request.remote_addr)
-    error = gettext(
-        "Too many failed sign-in attempts. Wait %(minutes)d minutes, then try again "
+    error = ngettext(
+        "Too many failed sign-in attempts. Wait %(num)d minute, then try again "
         "or ask your administrator to reset your password.",
-        minutes=max(1, -(-wait // 60)),
+        "Too many failed sign-in attempts. Wait %(num)d minutes, then try again "
+        "or ask your administrator to reset your password.",
+        max(1, -(-wait // 60)),
     )
     page = render_template("auth/login.html", form=form, error=error)
     return page, 429, {"Retry-After": str(wait)}
@@ -107,11 +121,13 @@ def language() -> ResponseReturnValue:
     if not form.validate_on_submit() or form.locale.data not in accounts.SUPPORTED_LOCALES:
         return redirect(target)
     session[SESSION_LOCALE] = form.locale.data
-    if current_user.is_authenticated:
-        accounts.update_preferences(
-            db(), current_user, locale=form.locale.data, time_zone=current_user.time_zone
-        )
-        db().commit()
+    if not current_user.is_authenticated:
+        session[CHOSEN_SIGNED_OUT] = form.locale.data
+        return redirect(target)
+    accounts.update_preferences(
+        db(), current_user, locale=form.locale.data, time_zone=current_user.time_zone
+    )
+    db().commit()
     return redirect(target)
 
 
