@@ -1,11 +1,12 @@
-"""Putting the bundle PDF together with pypdf: pages in order, footers, bookmarks, no scripts.
+"""Putting the bundle PDF together with pypdf: pages in order, headers and footers,
+bookmarks, no scripts.
 
-Footers go straight into each page's content (wrapped in q/Q, turned with the page's
-/Rotate), never as merged overlay pages; so does the invisible text read from a scanned
-page, as a form XObject with its own resources, placed with the same turn. Appended PDF
-pages are shrunk a little towards their top, so that the footer has its own band and never
-covers evidence. Image streams prepared on disk are copied into the output only while it
-is written, so memory does not grow with the number of images.
+Headers and footers go straight into each page's content (wrapped in q/Q, turned with the
+page's /Rotate), never as merged overlay pages; so does the invisible text read from a
+scanned page, as a form XObject with its own resources, placed with the same turn. Appended
+PDF pages are shrunk a little and moved down, so that the header and the footer each have
+their own band and never cover evidence. Image streams prepared on disk are copied into
+the output only while it is written, so memory does not grow with the number of images.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from evidence.pdfpages import PAGE, image_frame
 FOOTER_FONT = "/FAppealDeskFooter"
 FOOTER_SIZE = 8
 FOOTER_BAND = 26.0  # points kept free at the bottom of every appended page
+HEADER_BAND = 22.0  # and at its top, for the header
+HEADER_MARGIN = 18 * 72 / 25.4  # the header's left and right margin: the pages' own 18 mm
 
 # Keys that make a PDF do something rather than show something.
 ACTIVE_KEYS = frozenset(
@@ -113,6 +116,7 @@ class Assembler:
     def __init__(self) -> None:
         self.writer = PdfWriter()
         self.labels: list[str] = []
+        self.titles: list[str] = []  # what the header names each page's part by
         self.shrink: list[bool] = []
         self.bookmarks: list[Bookmark] = []
         font = DictionaryObject(
@@ -136,11 +140,13 @@ class Assembler:
         *,
         shrink: bool,
         layers: Mapping[int, PageObject] | None = None,
+        title: str | None = None,
     ) -> int:
         """Append every page of a PDF; the index of its first page.
 
-        `layers` maps page indexes to pages of invisible text, drawn as the page is shown
-        (see display_of), which are laid over those pages.
+        `title` names the part in the header (the label if None). `layers` maps page
+        indexes to pages of invisible text, drawn as the page is shown (see display_of),
+        which are laid over those pages.
         """
         first = self.page_count
         reader = PdfReader(path)
@@ -152,6 +158,7 @@ class Assembler:
             if layers and index in layers:
                 self._lay_text(added, layers[index])
             self.labels.append(label)
+            self.titles.append(title or label)
             self.shrink.append(shrink)
         return first
 
@@ -185,7 +192,9 @@ class Assembler:
         _subdictionary(_resources(page), "/XObject")[name] = reference
         self._append_content(page, f"q {name} Do Q\n".encode())
 
-    def add_image_page(self, base: PageObject | None, image: PreparedImage, label: str) -> int:
+    def add_image_page(
+        self, base: PageObject | None, image: PreparedImage, label: str, title: str | None = None
+    ) -> int:
         """One A4 page with the image fitted below the caption already drawn on `base`.
 
         The image goes beneath what `base` holds, so that the invisible text drawn there
@@ -227,6 +236,7 @@ class Assembler:
         _subdictionary(_resources(added), "/XObject")[NameObject("/ImExhibit")] = reference
         self._append_content(added, b"", drawing.encode())
         self.labels.append(label)
+        self.titles.append(title or label)
         self.shrink.append(False)
         return self.page_count - 1
 
@@ -256,45 +266,43 @@ class Assembler:
             [self.writer._add_object(before), *parts, self.writer._add_object(after)]
         )
 
-    def _stamp(self, page: PageObject, text: str, shrink: bool) -> None:
-        x0, y0, x1, y1, rotate = _shown_box(page)
-        upright = rotate in (0, 180)
-        page_width, page_height = (x1 - x0, y1 - y0) if upright else (y1 - y0, x1 - x0)
-        text_width = stringWidth(text, "Helvetica", FOOTER_SIZE)
-        # Text matrix: the footer's baseline runs left to right along the displayed bottom.
-        matrix = {
-            0: (1, 0, 0, 1, x0 + (page_width - text_width) / 2, y0 + 12),
-            90: (0, 1, -1, 0, x1 - 12, y0 + (page_width - text_width) / 2),
-            180: (-1, 0, 0, -1, x1 - (page_width - text_width) / 2, y1 - 12),
-            270: (0, -1, 1, 0, x0 + 12, y1 - (page_width - text_width) / 2),
-        }[rotate]
+    def _stamp(self, page: PageObject, header: tuple[str, str], footer: str, shrink: bool) -> None:
+        """Draw the header (left and right parts) and the footer upright on the page as
+        shown; when `shrink`, first scale its content about its displayed top centre and
+        move it down, freeing a band at the top and one at the bottom for them."""
+        display = display_of(page) or _unturned(page)
+        width, height, matrix = display.width, display.height, display.matrix
         prefix = b""
         if shrink:
-            # Scale about the displayed top centre, freeing a band for the footer.
-            scale = 1 - FOOTER_BAND / page_height
-            px, py = {
-                0: ((x0 + x1) / 2, y1),
-                90: (x0, (y0 + y1) / 2),
-                180: ((x0 + x1) / 2, y0),
-                270: (x1, (y0 + y1) / 2),
-            }[rotate]
-            dx, dy = (1 - scale) * px, (1 - scale) * py
-            prefix = f"{scale:.5f} 0 0 {scale:.5f} {dx:.3f} {dy:.3f} cm\n".encode()
-        encoded = text.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(")
-        encoded = encoded.replace(b")", b"\\)")
-        a, b, c, d, e, f = matrix
-        footer = (
-            b"q BT 0.32 0.38 0.43 rg " + FOOTER_FONT.encode() + b" %d Tf " % FOOTER_SIZE
-            + f"{a} {b} {c} {d} {e:.2f} {f:.2f} Tm ".encode() + b"(" + encoded + b") Tj ET Q\n"
-        )  # fmt: skip
+            scale = 1 - (HEADER_BAND + FOOTER_BAND) / height
+            shown = (scale, 0.0, 0.0, scale, width / 2 * (1 - scale),
+                     height - HEADER_BAND - scale * height)  # fmt: skip
+            content = _then(_then(_inverse(matrix), shown), matrix)
+            a, b, c, d, e, f = content
+            prefix = f"{a:.5f} {b:.5f} {c:.5f} {d:.5f} {e:.3f} {f:.3f} cm\n".encode()
+        left, right = header
+        margin = min(HEADER_MARGIN, width / 10)
+        placed = [
+            (footer, (width - _width(footer)) / 2, 12.0),
+            (left, margin, height - 14.0),
+            (right, width - margin - _width(right), height - 14.0),
+        ]
+        drawn = b"q BT 0.32 0.38 0.43 rg " + FOOTER_FONT.encode() + b" %d Tf " % FOOTER_SIZE
+        for text, x, y in placed:
+            a, b, c, d, e, f = _then((1.0, 0.0, 0.0, 1.0, x, y), matrix)
+            drawn += f"{a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} Tm ".encode()
+            drawn += b"(" + _pdf_string(text) + b") Tj "
         _subdictionary(_resources(page), "/Font")[NameObject(FOOTER_FONT)] = self._font
-        self._append_content(page, footer, prefix)
+        self._append_content(page, drawn + b"ET Q\n", prefix)
 
     def write(self, out: Path, *, prefix: str, metadata: dict[str, str]) -> None:
-        """Stamp `prefix · label · i/N` on every page, add bookmarks and metadata, write `out`."""
+        """Stamp the header `prefix · title`, `Page i of N` and the footer `prefix · label ·
+        i/N` on every page, add bookmarks and metadata, write `out`."""
         total = self.page_count
         for index, page in enumerate(self.writer.pages):
-            self._stamp(page, f"{prefix} · {self.labels[index]} · {index + 1}/{total}",
+            label, number = self.labels[index], index + 1
+            header = (f"{prefix} · {self.titles[index]}", f"Page {number} of {total}")
+            self._stamp(page, header, f"{prefix} · {label} · {number}/{total}",
                         self.shrink[index])  # fmt: skip
         self._write_outline(self.bookmarks, None)
         self.writer.add_metadata(metadata)
@@ -311,6 +319,40 @@ class Assembler:
                 title=mark.title, page_number=mark.page, parent=parent, is_open=False
             )
             self._write_outline(mark.children, node)
+
+
+Matrix = tuple[float, float, float, float, float, float]
+
+
+def _then(first: Matrix, second: Matrix) -> Matrix:
+    """The PDF matrix that applies `first`, then `second` (row vectors, as `cm` does)."""
+    a, b, c, d, e, f = first
+    p, q, r, s, t, u = second
+    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
+            e * p + f * r + t, e * q + f * s + u)  # fmt: skip
+
+
+def _inverse(matrix: Matrix) -> Matrix:
+    a, b, c, d, e, f = matrix
+    det = a * d - b * c
+    ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
+    return (ia, ib, ic, id_, -(e * ia + f * ic), -(e * ib + f * id_))
+
+
+def _unturned(page: PageObject) -> Display:
+    """A page whose turn is not a quarter, stamped as if it had none."""
+    x0, y0, x1, y1, _rotate = _shown_box(page)
+    return Display(x1 - x0, y1 - y0, (1.0, 0.0, 0.0, 1.0, x0, y0))
+
+
+def _width(text: str) -> float:
+    return float(stringWidth(text, "Helvetica", FOOTER_SIZE))
+
+
+def _pdf_string(text: str) -> bytes:
+    """Text for a Helvetica string: what WinAnsi lacks (Chinese in a caption) is left out."""
+    encoded = text.encode("cp1252", errors="ignore")
+    return encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
 def _subdictionary(parent: DictionaryObject, key: str) -> DictionaryObject:

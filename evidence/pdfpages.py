@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics, ttfonts
@@ -128,13 +128,20 @@ class Fields:
 
 @dataclass(frozen=True)
 class Grid:
-    """A table with a repeated header row; long cells wrap (wrap=True) or are cut short."""
+    """A table with a repeated header row; nothing in it is ever cut.
+
+    With `wrap` (or `widths`) each cell is a Paragraph, with fallback fonts; without, cells
+    are plain strings broken by break_lines, fast enough for thousands of rows, the columns
+    sized to their contents, on landscape pages when portrait cannot hold them, and in
+    groups of columns (`bands_caption` above each) when even landscape cannot.
+    """
 
     header: Sequence[str]
     rows: Sequence[Sequence[str]]
     widths: Sequence[float] | None = None  # fractions of the text width
     wrap: bool = True
     size: float = 8.0
+    bands_caption: str = "Columns {columns} of {total}"
 
 
 @dataclass(frozen=True)
@@ -170,8 +177,13 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle(
             "h2", parent=base, fontSize=12.5, leading=16, spaceBefore=8, spaceAfter=4
         ),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.5),
-        "head": ParagraphStyle("head", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
+        # In table cells, a right indent of one character takes the punctuation that
+        # reportlab's CJK wrap hangs past the line's end, so it stays inside its column.
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.5, rightIndent=8),
+        "head": ParagraphStyle(
+            "head", parent=base, fontSize=8, leading=10.5, textColor=MUTED, rightIndent=8
+        ),
+        "value": ParagraphStyle("value", parent=base, rightIndent=9.5),
         "line": ParagraphStyle("line", parent=base, fontSize=8, leading=10.5),
     }
 
@@ -212,7 +224,7 @@ def _para(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _clip(text: str, width: float, size: float) -> str:
-    """Cut a cell to one line of the column's width, marking the cut with an ellipsis."""
+    """Cut a caption to one line of the width, marking the cut with an ellipsis."""
     text = " ".join(text.split())
     name = font()
     if pdfmetrics.stringWidth(text, name, size) <= width:
@@ -227,48 +239,208 @@ def _clip(text: str, width: float, size: float) -> str:
     return text[:low] + "…"
 
 
-def _grid(block: Grid, styles: dict[str, ParagraphStyle], width: float) -> Flowable:
-    columns = max(1, len(block.header))
-    fractions = block.widths or [1 / columns] * columns
-    widths = [width * fraction for fraction in fractions]
-    pad = 6
-    if block.wrap:
-        header: list[Any] = [_para(cell, styles["head"]) for cell in block.header]
-        body: list[list[Any]] = [
-            [_para(str(cell), styles["cell"]) for cell in row] for row in block.rows
-        ]
-    else:
-        # Plain strings, cut to the column: hundreds of rows render in milliseconds,
-        # and the full rows travel in the ZIP's originals.
-        header = [
-            _clip(cell, w - pad, block.size) for cell, w in zip(block.header, widths, strict=False)
-        ]
-        body = [
-            [_clip(str(cell), w - pad, block.size) for cell, w in zip(row, widths, strict=False)]
-            for row in block.rows
-        ]
-    table = LongTable([header, *body], colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), font(), block.size),
-                ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
-                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), pad / 2),
-                ("RIGHTPADDING", (0, 0), (-1, -1), pad / 2),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ]
+@functools.cache
+def _char_width(char: str) -> float:
+    """A character's advance in the CJK font at size 1 (the font has no kerning)."""
+    return pdfmetrics.stringWidth(char, font(), 1.0)
+
+
+_OPENERS = "（《“‘「『【〔"
+
+
+def _ideograph(char: str) -> bool:
+    """Chinese characters and kana: a line may break before and after each."""
+    return "\u3040" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or char >= "\U00020000"
+
+
+def _ends_break(char: str) -> bool:
+    """Whether a line may break after this character: an ideograph or a closing mark."""
+    wide_mark = "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
+    return _ideograph(char) or (wide_mark and char not in _OPENERS)
+
+
+def break_lines(text: str, width: float, size: float) -> list[str]:
+    """The text in lines no wider than `width` at `size`: broken at spaces and between
+    Chinese characters, and inside a run wider than the line (a waybill, an order number)
+    at any character, so that nothing is ever cut."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        words = " ".join(paragraph.split())
+        if pdfmetrics.stringWidth(words, font(), size) <= width:
+            lines.append(words)
+            continue
+        line, used, cut = "", 0.0, 0  # cut: where this line may break; 0 for nowhere yet
+        for char in words:
+            advance = _char_width(char) * size
+            if char == " ":
+                if used + advance > width:
+                    lines.append(line)
+                    line, used, cut = "", 0.0, 0
+                elif line:
+                    line, used, cut = line + char, used + advance, len(line) + 1
+                continue
+            while line and used + advance > width:
+                if _ideograph(char) or not cut:
+                    cut = len(line)
+                lines.append(line[:cut].rstrip())
+                line = line[cut:]
+                used, cut = sum(_char_width(c) for c in line) * size, 0
+            line, used = line + char, used + advance
+            if _ends_break(char):
+                cut = len(line)
+        lines.append(line.rstrip())
+    return lines
+
+
+PORTRAIT_COLUMNS = 6  # a table with no more columns than this stays on portrait pages
+WIDEST_COLUMN = 0.4  # of the text width: a long address wraps rather than taking the page
+BAND_COLUMN = 130.0  # points: what a column may take when columns are grouped (a waybill)
+PAD = 6.0  # a cell's left and right padding together
+SAMPLE_ROWS = 400  # rows measured for the column widths (every row is wrapped)
+
+
+def _natural_widths(block: Grid, width: float) -> list[float]:
+    """Each column's width if nothing had to wrap, padding included, capped."""
+    name = font()
+    columns = len(block.header)
+    natural = [0.0] * columns
+    for row in [block.header, *block.rows[:SAMPLE_ROWS]]:
+        for index, cell in enumerate(row[:columns]):
+            natural[index] = max(
+                natural[index], pdfmetrics.stringWidth(str(cell), name, block.size)
+            )
+    return [min(n + PAD + 1, width * WIDEST_COLUMN) for n in natural]
+
+
+def _shares(natural: Sequence[float], width: float) -> list[float]:
+    """Column widths filling `width`: the natural widths, widened alike when they fit;
+    else every column narrower than some cap keeps its own width (numbers and dates stay
+    on one line) and the widest ones share the rest, to wrap."""
+    total = sum(natural)
+    if total <= width:
+        return (
+            [n * width / total for n in natural] if total else [width / len(natural)] * len(natural)
         )
+    spent, cap = 0.0, width / len(natural)
+    ordered = sorted(natural)
+    for index, value in enumerate(ordered):
+        left = len(ordered) - index
+        if spent + value * left > width:
+            cap = (width - spent) / left
+            break
+        spent += value
+    return [min(n, cap) for n in natural]
+
+
+def _bands(natural: Sequence[float], width: float) -> list[list[int]]:
+    """Columns in groups that each fit the width legibly; the first column (the order
+    number, as exports put it first) is repeated in every group so rows can be followed."""
+    wanted = [min(n, BAND_COLUMN) for n in natural]
+    if sum(wanted) <= width or len(natural) <= 1:
+        return [list(range(len(natural)))]
+    bands: list[list[int]] = []
+    band, used = [0], wanted[0]
+    for index in range(1, len(natural)):
+        if used + wanted[index] > width and len(band) > 1:
+            bands.append(band)
+            band, used = [0], wanted[0]
+        band.append(index)
+        used += wanted[index]
+    bands.append(band)
+    return bands
+
+
+def wants_landscape(block: Grid) -> bool:
+    """A table set in plain strings with more columns than portrait pages hold legibly."""
+    if block.wrap or block.widths or len(block.header) <= PORTRAIT_COLUMNS:
+        return False
+    portrait = PAGE[0] - 2 * MARGIN
+    return sum(_natural_widths(block, portrait)) > portrait
+
+
+def _grid(block: Grid, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    if block.widths or block.wrap:
+        columns = max(1, len(block.header))
+        fractions = block.widths or [1 / columns] * columns
+        return [_paragraph_table(block, styles, [width * f for f in fractions])]
+    natural = _natural_widths(block, width)
+    bands = _bands(natural, width)
+    story: list[Flowable] = []
+    for number, band in enumerate(bands):
+        if len(bands) > 1:
+            shown = _column_list(band)
+            caption = block.bands_caption.format(columns=shown, total=len(block.header))
+            if number:
+                story.append(Spacer(1, 4 * mm))
+            story.append(_para(caption, styles["muted"]))
+        widths = _shares([natural[i] for i in band], width)
+        story.append(_plain_table(block, band, widths))
+    return story
+
+
+def _column_list(band: Sequence[int]) -> str:
+    """Column numbers as a reader counts them: `1, 13–24`."""
+    runs: list[list[int]] = []
+    for index in band:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return ", ".join(
+        str(run[0] + 1) if len(run) == 1 else f"{run[0] + 1}–{run[-1] + 1}" for run in runs
     )
+
+
+def _plain_table(block: Grid, band: Sequence[int], widths: Sequence[float]) -> Flowable:
+    """Plain strings broken into lines by break_lines: hundreds of rows render in
+    milliseconds, and every character of every cell is on the page."""
+    size = block.size
+
+    def cells(row: Sequence[Any]) -> list[str]:
+        return [
+            "\n".join(break_lines(str(row[i]) if i < len(row) else "", w - PAD, size))
+            for i, w in zip(band, widths, strict=True)
+        ]
+
+    rows = [cells(block.header), *(cells(row) for row in block.rows)]
+    table = LongTable(rows, colWidths=list(widths), repeatRows=1)
+    table.setStyle(_table_style(size, leading=size * 1.25))
     return table
+
+
+def _paragraph_table(
+    block: Grid, styles: dict[str, ParagraphStyle], widths: Sequence[float]
+) -> Flowable:
+    header: list[Any] = [_para(cell, styles["head"]) for cell in block.header]
+    body: list[list[Any]] = [
+        [_para(str(cell), styles["cell"]) for cell in row] for row in block.rows
+    ]
+    table = LongTable([header, *body], colWidths=list(widths), repeatRows=1)
+    table.setStyle(_table_style(block.size))
+    return table
+
+
+def _table_style(size: float, leading: float | None = None) -> TableStyle:
+    commands: list[Any] = [
+        ("FONT", (0, 0), (-1, -1), font(), size),
+        ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), PAD / 2),
+        ("RIGHTPADDING", (0, 0), (-1, -1), PAD / 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if leading:
+        commands.append(("LEADING", (0, 0), (-1, -1), leading))
+    return TableStyle(commands)
 
 
 def _fields(block: Fields, styles: dict[str, ParagraphStyle], width: float) -> Flowable:
     rows = [
-        [_para(label, styles["head"]), _para(value, styles["body"])] for label, value in block.pairs
+        [_para(label, styles["head"]), _para(value, styles["value"])]
+        for label, value in block.pairs
     ]
     table = Table(rows, colWidths=[width * 0.3, width * 0.7])
     table.setStyle(
@@ -285,9 +457,12 @@ def _fields(block: Fields, styles: dict[str, ParagraphStyle], width: float) -> F
 
 
 def render(document: Document, out: Path) -> int:
-    """Write the document as an A4 PDF at `out`; the number of pages written."""
+    """Write the document as an A4 PDF at `out`, landscape if one of its tables needs it;
+    the number of pages written."""
     styles = _styles()
-    width = PAGE[0] - 2 * MARGIN
+    grids = (block for block in document.blocks if isinstance(block, Grid))
+    size = landscape(PAGE) if any(wants_landscape(grid) for grid in grids) else PAGE
+    width = size[0] - 2 * MARGIN
     story: list[Flowable] = []
     for block in document.blocks:
         if isinstance(block, Heading):
@@ -301,7 +476,7 @@ def render(document: Document, out: Path) -> int:
         elif isinstance(block, Fields):
             story.append(_fields(block, styles, width))
         elif isinstance(block, Grid):
-            story.append(_grid(block, styles, width))
+            story.extend(_grid(block, styles, width))
         elif isinstance(block, Lines):
             story.extend(_para(line or " ", styles["line"]) for line in block.lines)
         else:
@@ -315,7 +490,7 @@ def render(document: Document, out: Path) -> int:
         pages += 1
 
     template = SimpleDocTemplate(
-        str(out), pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        str(out), pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=BOTTOM, title=document.title, author="Appeal Desk", creator="Appeal Desk",
         invariant=1,
     )  # fmt: skip

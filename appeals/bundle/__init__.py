@@ -1,7 +1,9 @@
 """Evidence bundles of a submitted version: a PDF, a ZIP with a signed manifest, and their check.
 
 The PDF (A4) holds a cover, the rebuttal matrix, an exhibit index, every exhibit and the
-complainant dossier; every page carries `AP-2026-000123 · B-2 · 7/40`. The ZIP holds the
+complainant dossier; every page carries a header, `AP-2026-000123 · Exhibit B-2 · Shipping
+receipt` and `Page 7 of 40`, and the footer `AP-2026-000123 · B-2 · 7/40`. Every time in it
+is the shop's (`time_zone`), with the zone named. The ZIP holds the
 PDF, the exhibits' files under originals/ and manifest.json, whose HMAC signature lets
 anyone holding the key tell an intact bundle from a changed one.
 
@@ -111,7 +113,9 @@ def build(
     dossier = dossier_document(session, appeal, version, store, wording, time_zone)
     dossier_path = workdir / "dossier.pdf"
     dossier_pages = pdfpages.render(dossier, dossier_path)
-    front = front_matter(appeal, version, exhibits, files, wording, dossier_pages, workdir)
+    front = front_matter(
+        appeal, version, exhibits, files, wording, dossier_pages, workdir, time_zone
+    )
     step()
 
     assembler = Assembler()
@@ -126,14 +130,18 @@ def build(
     caption_pages = iter(PdfReader(captions).pages)
     layers = scanned_layers(exhibits, workdir)
     for exhibit in exhibits:
+        named = f"Exhibit {exhibit.label} · {wording.label(exhibit.kind)[0]}"
         if exhibit.image is not None:
-            first = assembler.add_image_page(next(caption_pages), exhibit.image, exhibit.label)
+            first = assembler.add_image_page(
+                next(caption_pages), exhibit.image, exhibit.label, named
+            )
         else:
             assert exhibit.document is not None
             shrink = exhibit.item.media_type == "application/pdf"
             first = assembler.add_pdf(
-                exhibit.document, exhibit.label, shrink=shrink, layers=layers.get(exhibit.label)
-            )
+                exhibit.document, exhibit.label, shrink=shrink,
+                layers=layers.get(exhibit.label), title=named,
+            )  # fmt: skip
         heading, caption = exhibit_title(exhibit, wording)
         assembler.bookmark(f"{heading} {caption}".strip()[:200], first, group)
     first = assembler.add_pdf(dossier_path, "Dossier", shrink=False)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pypdf import PageObject, PdfReader
 from sqlalchemy.orm import Session
@@ -78,6 +79,21 @@ FIELDS = {
     "sha": ("SHA-256", "SHA-256"),
     "none": ("none", "无"),
 }
+# Above each group of columns of a table too wide for one page: "{columns}" and "{total}".
+BANDS = ("Columns {columns} of {total}", "第 {columns} 列（共 {total} 列）")
+
+
+def shop_time(moment: datetime, time_zone: str) -> str:
+    """A moment as the shop's clock showed it, with the zone named: every time in the bundle.
+
+    `2026-11-03 14:20 (Asia/Shanghai, UTC+08:00)`; the offset is the one in force then.
+    """
+    local = moment.astimezone(ZoneInfo(time_zone))
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{local:%Y-%m-%d %H:%M} ({time_zone}, UTC{sign}{hours:02d}:{rest:02d})"
 
 
 def bi(pair: tuple[str, str]) -> str:
@@ -109,7 +125,8 @@ def prepare_document(exhibit: Exhibit, store: BlobStore, workdir: Path, wording:
             table = json.load(handle)
         header = [str(cell) for cell in table["header"]]
         rows = table["rows"][:MAX_TABLE_ROWS]
-        document.blocks.append(Grid(header, [[str(c) for c in row] for row in rows], wrap=False))
+        cells = [[str(c) for c in row] for row in rows]
+        document.blocks.append(Grid(header, cells, wrap=False, bands_caption=bi(BANDS)))
         if (item.rows or 0) > len(rows):
             more = wording.text(
                 N_("%(shown)d of %(rows)d rows shown; the full file is in the ZIP's originals."),
@@ -170,12 +187,13 @@ def front_matter(
     wording: Wording,
     dossier_pages: int,
     workdir: Path,
+    time_zone: str,
 ) -> list[tuple[tuple[str, str], Path]]:
     """Cover, matrix and index; the index is laid out twice so its own length is known."""
     content = version.content
     complaint = appeal.complaint
     remedies = [bi(wording.label(r)) for r in content["remedies"]] or [bi(FIELDS["none"])]
-    submitted = version.submitted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    submitted = shop_time(version.submitted_at, time_zone)
     late = f" ({bi(FIELDS['late'])})" if version.late else ""
     cover = Document(
         f"{appeal.number} v{version.number}",
@@ -209,7 +227,7 @@ def front_matter(
             *_flag_section(complaint, wording),
             Heading(bi(TITLES["statement"]), 2),
             Text(content["statement"] or "—"),
-            *_order_section(complaint.order),
+            *_order_section(complaint.order, time_zone),
         ],
     )
     matrix = Document(
@@ -287,7 +305,7 @@ def _flag_section(complaint: Complaint, wording: Wording) -> list[Heading | Text
     ]
 
 
-def _order_section(order: Order | None) -> list[Any]:
+def _order_section(order: Order | None, time_zone: str) -> list[Any]:
     """The order's facts as the export gave them: items, amounts, times, the receiver."""
     if order is None:
         return []
@@ -297,7 +315,7 @@ def _order_section(order: Order | None) -> list[Any]:
         if value in (None, ""):
             continue
         if isinstance(value, datetime):
-            value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            value = shop_time(value, time_zone)
         elif name == "total_amount":
             value = f"{value} {order.currency}"
         facts.append((bi(label), str(value)))
@@ -313,8 +331,8 @@ def _order_section(order: Order | None) -> list[Any]:
     return [Heading(bi(TITLES["order"]), 2), Fields(facts)]
 
 
-def _quote_source(quote: dict[str, Any]) -> str:
-    """Where a quoted line is: file and line (or the complaint), speaker, time in UTC."""
+def _quote_source(quote: dict[str, Any], time_zone: str) -> str:
+    """Where a quoted line is: file and line (or the complaint), speaker, the shop's time."""
     where = (
         bi(("the complaint", "投诉内容"))
         if quote["file"] == "complaint"
@@ -324,10 +342,18 @@ def _quote_source(quote: dict[str, Any]) -> str:
     )
     parts = [where, quote.get("speaker") or ""]
     if quote.get("at"):
-        parts.append(
-            datetime.fromisoformat(quote["at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        )
+        parts.append(shop_time(datetime.fromisoformat(quote["at"]), time_zone))
     return " · ".join(part for part in parts if part)
+
+
+def _in_shop_time(signal: Any, time_zone: str) -> dict[str, Any]:
+    """A signal's parameters with its `when` (the dossier writes it in UTC, from the time of
+    the line it quotes) in the shop's time, as every other time of the bundle."""
+    params = dict(signal.params)
+    at = signal.quotes[0].get("at") if signal.quotes else None
+    if "when" in params and at:
+        params["when"] = shop_time(datetime.fromisoformat(at), time_zone)
+    return params
 
 
 def _page_range(first: int, count: int) -> str:
@@ -347,7 +373,7 @@ def dossier_document(
         known_at=version.submitted_at,
         evidence=read_texts(session, store, appeal.complaint_id),
     )  # fmt: skip
-    as_of = dossier.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    as_of = shop_time(dossier.as_of, time_zone)
     intro = wording.text(
         N_("What the shop's own orders and complaints say about buyer %(buyer)s, as of %(when)s."),
         buyer=dossier.buyer_ref, when=as_of,
@@ -355,13 +381,13 @@ def dossier_document(
     blocks: list[Any] = [Heading(bi(TITLES["dossier"])), Text(intro[0]), Text(intro[1]), Gap()]
     marks = {"alert": "▲", "warning": "△", "info": "·"}
     for signal in dossier.signals:
-        english, chinese = wording.text(signal.message, **signal.params)
+        english, chinese = wording.text(signal.message, **_in_shop_time(signal, time_zone))
         blocks.append(Text(f"{marks.get(signal.level, '·')} {english}"))
         if chinese != english:
             blocks.append(Text(f"   {chinese}", muted=True))
         for quote in signal.quotes:
             blocks.append(Text(f"   “{quote['text']}”"))
-            blocks.append(Text(f"      — {_quote_source(quote)}", muted=True))
+            blocks.append(Text(f"      — {_quote_source(quote, time_zone)}", muted=True))
     footnote = (
         f"{dossier.algorithm} · {len(dossier.inputs.get('orders', []))} orders · "
         f"{len(dossier.inputs.get('complaints', []))} complaints · SHA-256 {dossier.digest}"

@@ -36,7 +36,7 @@ from appeals.models import (
 )
 from appeals.permissions import Role
 from appeals.policies import DEFAULT_POLICIES
-from evidence.assemble import scan_file
+from evidence.assemble import FOOTER_BAND, HEADER_BAND, scan_file
 from evidence.pdfpages import image_frame
 from evidence.storage import LocalStore
 from tests.conftest import require
@@ -274,14 +274,14 @@ def test_scanned_pdf_pages_get_their_text_upright_and_turned(case: Case, rotate:
     assert pages_with(built.pdf, "SF1234567890123", built.pages) == [first]
     assert pages_with(built.pdf, TURNED, built.pages) == [first + 1]
     assert "已签收" in page_text(built.pdf, first)
-    # Appended PDF pages are shrunk towards their top centre to free the footer's band.
+    # Appended PDF pages are shrunk and moved down to free the header's and footer's bands.
     for page, (width, height), box, word in (
         (first, A4, upright_box, "SF1234567890123"),
         (first + 1, (600, 440) if rotate == 180 else (440, 600), turned_box, "Received"),
     ):
-        scale = 1 - 26 / height
+        scale = 1 - (HEADER_BAND + FOOTER_BAND) / height
         x0 = width / 2 + (box[0] * width - width / 2) * scale
-        top = box[1] * height * scale
+        top = HEADER_BAND + box[1] * height * scale
         expected = (x0, top, x0, top + box[3] * height * scale)
         found = words(built.pdf, page)[word]
         assert abs(found[0] - expected[0]) < POINT, (word, found, expected)
