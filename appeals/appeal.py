@@ -20,6 +20,7 @@ from appeals.models import (
     Appeal,
     AppealState,
     AppealVersion,
+    Complaint,
     ComplaintStatus,
     EvidenceItem,
     EvidenceKind,
@@ -34,7 +35,17 @@ from appeals.vocabulary import Remedy
 from evidence.pdfimage import LADDER, estimate_bytes
 
 
-def start_appeal(session: Session, actor: Actor, complaint_id: int) -> Appeal:
+def may_start(complaint: Complaint, now: datetime | None = None) -> bool:
+    """Whether an appeal can still be started: the complaint is open and its deadline ahead
+    (a draft is expired when the deadline passes, so one started later could never be sent)."""
+    return complaint.status is not ComplaintStatus.CLOSED and (
+        complaint.appeal_deadline > (now or utcnow())
+    )
+
+
+def start_appeal(
+    session: Session, actor: Actor, complaint_id: int, *, now: datetime | None = None
+) -> Appeal:
     """Open the draft appeal of a complaint of the actor's shop (one per complaint)."""
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
     complaint = get_complaint(session, actor, complaint_id)
@@ -43,6 +54,10 @@ def start_appeal(session: Session, actor: Actor, complaint_id: int) -> Appeal:
         return existing
     if complaint.status is ComplaintStatus.CLOSED:
         raise Conflict(N_("This complaint is closed; it can no longer be appealed."))
+    if not may_start(complaint, now):
+        raise Conflict(
+            N_("The appeal deadline has passed; this complaint can no longer be appealed.")
+        )
     appeal = Appeal(
         shop_id=complaint.shop_id,
         complaint_id=complaint.id,
@@ -225,8 +240,9 @@ def cited_items(session: Session, appeal: Appeal) -> list[tuple[str, EvidenceIte
     return labelled
 
 
-def readiness(session: Session, appeal: Appeal) -> Readiness:
-    """The category's evidence checklist and every other thing a submission needs."""
+def readiness(session: Session, appeal: Appeal, profile: BudgetProfile | None = None) -> Readiness:
+    """The category's evidence checklist and every other thing a submission needs; with the
+    platform's profile, also that the bundle stays within its limits."""
     kinds = {item.kind for _label, item in cited_items(session, appeal)}
     needs = CHECKLISTS[appeal.category] if appeal.category else []
     checklist = [(name, bool(kinds & needed)) for name, needed in needs]
@@ -239,6 +255,8 @@ def readiness(session: Session, appeal: Appeal) -> Readiness:
         missing.append("remedies")
     if not any(row.answer for row in appeal.rows):
         missing.append("rows")
+    if profile is not None and budget(session, appeal, profile).over:
+        missing.append("within_limits")
     return Readiness(checklist, missing)
 
 
@@ -312,10 +330,12 @@ def submit_appeal(
     appeal = get_appeal(session, actor, appeal.id)
     if appeal.state is not AppealState.DRAFT and appeal.versions:
         raise InvalidTransition(N_("This appeal has already been submitted."))
-    ready = readiness(session, appeal)
+    ready = readiness(session, appeal)  # the limits are checked below, with their own message
     if not ready.ready:
         raise InvalidInput(
-            N_("The appeal is not ready: %(missing)s."), missing=", ".join(ready.missing)
+            # The checklist names each missing thing in words; `missing` keeps the codes.
+            N_("The appeal is not ready: the checklist shows what is still missing."),
+            missing=", ".join(ready.missing),
         )
     over = budget(session, appeal, profile).over
     if over:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from appeals.clock import utcnow
 from appeals.models import (
@@ -44,6 +44,35 @@ def follow(appeal: Appeal) -> None:
     appeal.complaint.status = COMPLAINT_STATUS[appeal.state]
 
 
+def open_request(session: Session, appeal: Appeal) -> InfoRequest | None:
+    """The reviewer's question that waits for the merchant's answer, if one does."""
+    return session.scalar(
+        select(InfoRequest)
+        .where(InfoRequest.appeal_id == appeal.id, InfoRequest.answered_at.is_(None))
+        .order_by(InfoRequest.id.desc())
+    )
+
+
+def answer_overdue(appeal: Appeal, now: datetime | None = None) -> bool:
+    """Whether the merchant let a question's deadline pass: the reviewer may rule on the record."""
+    session = object_session(appeal)
+    asked = open_request(session, appeal) if session is not None else None
+    return asked is not None and asked.due_at <= (now or utcnow())
+
+
+def unanswered_question(session: Session, ruling: Ruling) -> InfoRequest | None:
+    """The question a ruling was made without: asked on the version ruled on, never answered,
+    its deadline passed before the ruling (the ruling was made on the record)."""
+    return session.scalar(
+        select(InfoRequest).where(
+            InfoRequest.appeal_id == ruling.appeal_id,
+            InfoRequest.asked_on_version == ruling.version,
+            InfoRequest.answered_at.is_(None),
+            InfoRequest.due_at <= ruling.decided_at,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Stage:
     """Where a complaint's appeal is: its state and, once ruled, the latest outcome."""
@@ -69,6 +98,21 @@ def stages(session: Session, complaint_ids: list[int]) -> dict[int, Stage]:
     return found
 
 
+# The steps of a case, as the merchant's step indicator draws them.
+STEPS = ("received", "appeal", "submitted", "review", "ruled", "final")
+STEP_OF: dict[AppealState, str] = {
+    S.DRAFT: "appeal",
+    S.SUBMITTED: "submitted",
+    S.IN_REVIEW: "review",
+    S.INFO_REQUESTED: "review",
+    S.DECIDED: "ruled",
+    S.SECOND_REVIEW: "review",
+    S.FINAL: "final",
+    S.WITHDRAWN: "final",
+    S.EXPIRED: "final",
+}
+
+
 @dataclass(frozen=True)
 class NextStep:
     """What happens next in a case and by when, as the merchant's pages say it."""
@@ -77,6 +121,14 @@ class NextStep:
     due: datetime | None
     level: str  # "info", "warning" (under a day left), "alert" (past due)
     outcome: Outcome | None = None
+    step: str = "appeal"  # where the case stands among STEPS
+
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        """Each step with "done", "current" or "todo"."""
+        at = STEPS.index(self.step)
+        return [(name, "done" if i < at else "current" if i == at else "todo")
+                for i, name in enumerate(STEPS)]  # fmt: skip
 
 
 SOON = timedelta(hours=24)
@@ -96,25 +148,24 @@ def next_step(session: Session, complaint: Complaint, now: datetime | None = Non
     outcome = ruling.outcome if ruling else None
     if appeal is None or appeal.state is S.DRAFT:
         code = "appeal_by" if complaint.appeal_deadline > now else "appeal_past_due"
-        return NextStep(code, complaint.appeal_deadline, _level(complaint.appeal_deadline, now))
+        return NextStep(code, complaint.appeal_deadline, _level(complaint.appeal_deadline, now),
+                        step="appeal")  # fmt: skip
     if appeal.state is S.INFO_REQUESTED:
-        asked = session.scalar(
-            select(InfoRequest)
-            .where(InfoRequest.appeal_id == appeal.id, InfoRequest.answered_at.is_(None))
-            .order_by(InfoRequest.id.desc())
-        )
+        asked = open_request(session, appeal)
         due = asked.due_at if asked else None
-        return NextStep("answer_by", due, _level(due, now) if due else "warning")
+        return NextStep("answer_by", due, _level(due, now) if due else "warning", step="review")
     if appeal.state is S.DECIDED:
         until = ruling.window_ends_at if ruling else None
         if until is not None and until > now:
-            return NextStep("reappeal_by", until, "info", outcome)
-        return NextStep("decided", None, "info", outcome)
+            return NextStep("reappeal_by", until, "info", outcome, step="ruled")
+        return NextStep("decided", None, "info", outcome, step="ruled")
     waiting = {S.SUBMITTED: "awaiting_reviewer", S.IN_REVIEW: "in_review",
                S.SECOND_REVIEW: "second_review"}  # fmt: skip
     if appeal.state in waiting:
-        return NextStep(waiting[appeal.state], appeal.review_due_at, "info", outcome)
-    return NextStep(appeal.state.value, None, "info", outcome)  # final, withdrawn, expired
+        return NextStep(waiting[appeal.state], appeal.review_due_at, "info", outcome,
+                        step=STEP_OF[appeal.state])  # fmt: skip
+    # final, withdrawn, expired
+    return NextStep(appeal.state.value, None, "info", outcome, step=STEP_OF[appeal.state])
 
 
 def _level(due: datetime, now: datetime) -> str:

@@ -44,6 +44,31 @@ class InvalidInput(DomainError):
     status = 422
 
 
+class Refusals(InvalidInput):
+    """Several fields broke rules at once: every refusal, so a form can show them together.
+
+    It reads as its first refusal, so a caller that handles one refusal still works.
+    """
+
+    def __init__(self, refusals: list[InvalidInput]) -> None:
+        first = refusals[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.refusals = refusals
+
+
+def refuse_all(refusals: list[InvalidInput]) -> None:
+    """Raise nothing, the one refusal, or all of them at once."""
+    if len(refusals) == 1:
+        raise refusals[0]
+    if refusals:
+        raise Refusals(refusals)
+
+
+def each_refusal(error: DomainError) -> list[DomainError]:
+    """The refusals an error stands for: itself, or each of several."""
+    return list(error.refusals) if isinstance(error, Refusals) else [error]
+
+
 class RefusedFile(InvalidInput):
     """An upload intake refused; `reason` is intake's stable code (too_large, too_many_files...)."""
 

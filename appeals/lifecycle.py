@@ -49,6 +49,9 @@ class Party(StrEnum):
 class Move:
     target: AppealState
     party: Party
+    # A condition on the appeal at the time (None: always), and the refusal when it fails.
+    when: Callable[[Appeal, datetime], bool] | None = None
+    refusal: str = ""
 
 
 TRANSITIONS: dict[tuple[AppealState, Action], Move] = {
@@ -60,6 +63,17 @@ TRANSITIONS: dict[tuple[AppealState, Action], Move] = {
     (S.IN_REVIEW, Action.REQUEST_INFO): Move(S.INFO_REQUESTED, Party.REVIEWER),
     (S.IN_REVIEW, Action.RULE): Move(S.DECIDED, Party.REVIEWER),
     (S.INFO_REQUESTED, Action.RESPOND): Move(S.IN_REVIEW, Party.SHOP),
+    # An unanswered question does not hold the case for ever: past its deadline the reviewer
+    # rules on the record (the merchant's banner and reminder say so beforehand).
+    (S.INFO_REQUESTED, Action.RULE): Move(
+        S.DECIDED,
+        Party.REVIEWER,
+        when=case.answer_overdue,
+        refusal=N_(
+            "The merchant may still answer the question; you can rule on the record "
+            "once its answer deadline has passed."
+        ),
+    ),
     (S.DECIDED, Action.REAPPEAL): Move(S.SECOND_REVIEW, Party.SHOP),
     (S.DECIDED, Action.CLOSE_WINDOW): Move(S.FINAL, Party.SYSTEM),
     (S.SECOND_REVIEW, Action.RULE): Move(S.FINAL, Party.SENIOR_REVIEWER),
@@ -79,11 +93,15 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-def allowed_actions(appeal: Appeal, actor: Actor) -> list[Action]:
+def allowed_actions(appeal: Appeal, actor: Actor, now: datetime | None = None) -> list[Action]:
     """The actions this actor may take on the appeal now (for buttons and API hints)."""
     actions = []
     for (state, action), move in TRANSITIONS.items():
-        if state is appeal.state and _may(actor, appeal, move.party):
+        if (
+            state is appeal.state
+            and _may(actor, appeal, move.party)
+            and (move.when is None or move.when(appeal, now or utcnow()))
+        ):
             actions.append(action)
     return actions
 
@@ -133,6 +151,8 @@ def transition(
         if move.party is Party.SHOP and actor.role.is_merchant and actor.shop_id != appeal.shop_id:
             raise NotFound(N_("No such appeal."))  # another shop's appeal: no existence oracle
         raise PermissionDenied(N_("You do not have permission to do this."))
+    if move.when is not None and not move.when(appeal, now or utcnow()):
+        raise Conflict(move.refusal)
     previous = appeal.state
     appeal.state = move.target
     appeal.state_changed_at = now or utcnow()

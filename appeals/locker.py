@@ -286,19 +286,29 @@ def remove_item(session: Session, actor: Actor, item: EvidenceItem) -> None:
     if item.provenance is Provenance.PLATFORM_NATIVE:
         raise Conflict(N_("This file is the platform's own record; the shop cannot remove it."))
     _check_open(complaint, item)
-    before = {"sha256": item.sha256, "kind": item.kind.value, "name": item.display_name}
+    # The complaint is named so the entry keeps its case once the row is gone.
+    before = {"sha256": item.sha256, "kind": item.kind.value, "name": item.display_name,
+              "complaint": item.complaint_id}  # fmt: skip
     audit.record(session, actor, "evidence.removed", item, before=before)
     session.delete(item)
     session.flush()
 
 
 def edit_item(
-    session: Session, actor: Actor, item: EvidenceItem, *, kind: EvidenceKind, caption: str
+    session: Session,
+    actor: Actor,
+    item: EvidenceItem,
+    *,
+    kind: EvidenceKind,
+    caption: str,
+    keep_metadata: bool | None = None,
 ) -> None:
-    """Change what a file shows and its caption, while no submitted version cites it.
+    """Change what a file shows, its caption and whether reviewers' copies keep its camera
+    and location data, while no submitted version cites it.
 
     The kind decides how the file is read (a chat screenshot's messages reach the
-    dossier), so a file filed under the wrong kind can be put right.
+    dossier), so a file filed under the wrong kind can be put right. `keep_metadata`
+    None leaves the choice as it is.
     """
     complaint = get_complaint(session, actor, item.complaint_id)
     require(actor, Permission.MERCHANT_EVIDENCE_MANAGE)
@@ -308,11 +318,12 @@ def edit_item(
     caption = " ".join(caption.split())
     if len(caption) > 300:
         raise InvalidInput(N_("Longer than %(max)d characters."), field="caption", max=300)
-    before = {"kind": item.kind.value, "caption": item.caption}
-    item.kind, item.caption = kind, caption
+    keep = item.keep_metadata if keep_metadata is None else keep_metadata
+    before = {"kind": item.kind.value, "caption": item.caption, "keep_metadata": item.keep_metadata}
+    item.kind, item.caption, item.keep_metadata = kind, caption, keep
     session.flush()
     audit.record(session, actor, "evidence.edited", item, before=before,
-                 after={"kind": kind.value, "caption": caption})  # fmt: skip
+                 after={"kind": kind.value, "caption": caption, "keep_metadata": keep})  # fmt: skip
 
 
 def referenced_keys(session: Session) -> set[str]:

@@ -79,7 +79,8 @@ def remind(session: Session, *, now: datetime | None = None) -> int:
         .where(Appeal.state == S.INFO_REQUESTED, InfoRequest.answered_at.is_(None))
         .where(InfoRequest.due_at > now, InfoRequest.due_at <= now + SOON)
     ):
-        notify(session, shop_user_ids(session, appeal.shop_id), appeal, "deadline_soon",
+        # Said before it happens: past the deadline the reviewer may rule on the record.
+        notify(session, shop_user_ids(session, appeal.shop_id), appeal, "answer_due_soon",
                {"due_at": request.due_at.isoformat()}, now=now,
                dedupe=f"answer:{request.id}")  # fmt: skip
     for ruling, appeal in session.execute(
@@ -118,7 +119,7 @@ def still_relevant(session: Session, note: Notification) -> bool:
     if appeal is None:
         return note.appeal_id is None
     key = note.dedupe_key or ""
-    if note.kind == "info_requested":
+    if note.kind in ("info_requested", "answer_due_soon"):
         return appeal.state is S.INFO_REQUESTED
     if note.kind == "deadline_soon":
         if key.startswith("answer:"):

@@ -13,19 +13,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from appeals import audit
+from appeals import audit, case
 from appeals.appeal import check_cited, freeze_version
 from appeals.clock import utcnow
-from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied
+from appeals.complaints import contains, search_term
+from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied, refuse_all
 from appeals.lifecycle import Action, flush_or_conflict, transition
 from appeals.models import (
     Appeal,
     AppealState,
     AppealVersion,
     ClockPause,
+    Complaint,
     InfoRequest,
     MaliciousCategory,
     Outcome,
@@ -65,6 +67,7 @@ def queue_query(
     shop_id: int | None = None,
     clock: str | None = None,
     mine: bool = False,
+    search: str = "",
     now: datetime | None = None,
 ) -> Select[Appeal]:
     """Appeals waiting on the platform, soonest due first (second instances for seniors)."""
@@ -80,6 +83,12 @@ def queue_query(
         query = query.where(Appeal.shop_id == shop_id)
     if mine:
         query = query.where(Appeal.reviewer_id == getattr(actor, "id", None))
+    if term := search_term(search):
+        # Checked on the open appeals only (the queue's hundreds), each by its complaint's key.
+        number = select(Complaint.id).where(
+            Complaint.id == Appeal.complaint_id, contains(Complaint.external_id, term)
+        )
+        query = query.where(or_(contains(Appeal.number, term), number.exists()))
     if clock == "past_due":
         query = query.where(Appeal.review_due_at <= now)
     elif clock == "under_24_hours":
@@ -285,12 +294,7 @@ def request_info(
     return request
 
 
-def open_request(session: Session, appeal: Appeal) -> InfoRequest | None:
-    return session.scalar(
-        select(InfoRequest)
-        .where(InfoRequest.appeal_id == appeal.id, InfoRequest.answered_at.is_(None))
-        .order_by(InfoRequest.id.desc())
-    )
+open_request = case.open_request
 
 
 def _shop_actor(actor: Actor, appeal: Appeal) -> None:
@@ -369,8 +373,8 @@ def _resume_review_clock(session: Session, appeal: Appeal, now: datetime) -> Non
 
 @dataclass(frozen=True)
 class RulingInput:
-    outcome: Outcome
-    findings: list[dict[str, Any]]  # {"row": "A", "accepted": bool, "reason": str}
+    outcome: Outcome | None  # None: not chosen (the check says so)
+    findings: list[dict[str, Any]]  # {"row": "A", "accepted": bool | None, "reason": str}
     insufficient: list[dict[str, Any]]  # {"label": "B-2", "reason": str}
     rule_applied: str
     merchant_measures: list[dict[str, Any]]
@@ -387,12 +391,19 @@ def rule(
     policy: ReviewPolicy,
     now: datetime | None = None,
 ) -> Ruling:
-    """Decide, with a reason for every rebuttal row; a second instance's ruling is final."""
+    """Decide, with a reason for every rebuttal row; a second instance's ruling is final.
+
+    While a question waits, the reviewer may rule only once its answer deadline has passed:
+    on the record as it stands (the ruling then says so, see `case.unanswered_question`).
+    """
     user_id = _assigned(actor, appeal)
     now = now or utcnow()
     instance = 2 if appeal.state is S.SECOND_REVIEW else 1
     version = appeal.versions[-1]
     checked = _check_ruling(version, ruling)
+    assert ruling.outcome is not None  # the check refuses a ruling without one
+    if appeal.state is S.INFO_REQUESTED and case.answer_overdue(appeal, now):
+        _resume_review_clock(session, appeal, now)  # the pause ends with the deadline
     record = Ruling(
         appeal_id=appeal.id, instance=instance, version=version.number, reviewer_id=user_id,
         outcome=ruling.outcome, findings=checked["findings"], insufficient=checked["insufficient"],
@@ -407,20 +418,29 @@ def rule(
         changed.review_due_at = None
 
     transition(session, actor, appeal, Action.RULE, now=now, before_flush=decide)
-    notify_shop(session, appeal, "ruled", {"outcome": ruling.outcome.value,
+    notify_shop(session, appeal, "ruled", {"outcome": record.outcome.value,
                                            "instance": instance}, now=now)  # fmt: skip
     return record
 
 
 def _check_ruling(version: AppealVersion, ruling: RulingInput) -> dict[str, list[dict[str, Any]]]:
-    rows = row_labels(len(version.content["rows"]))
+    """Every rule a ruling must meet, checked together so the reviewer sees all at once."""
+    refusals: list[InvalidInput] = []
+
+    def refuse(message: str, field: str, **params: Any) -> None:
+        refusals.append(InvalidInput(message, field=field, **params))
+
+    if ruling.outcome is None:
+        refuse(N_("Choose the outcome."), "outcome")
     given = {f.get("row"): f for f in ruling.findings}
     findings = []
-    for row in rows:
-        finding = given.get(row)
-        reason = str((finding or {}).get("reason") or "").strip()
-        if finding is None or not reason:
-            raise InvalidInput(N_("Give a reason for row %(row)s."), field=f"row_{row}", row=row)
+    for row in row_labels(len(version.content["rows"])):
+        finding = given.get(row) or {}
+        reason = str(finding.get("reason") or "").strip()
+        if finding.get("accepted") is None:
+            refuse(N_("Accept or reject row %(row)s."), f"row_{row}", row=row)
+        if not reason:
+            refuse(N_("Give a reason for row %(row)s."), f"reason_{row}", row=row)
         findings.append(
             {"row": row, "accepted": bool(finding.get("accepted")), "reason": reason[:2000]}
         )
@@ -429,28 +449,34 @@ def _check_ruling(version: AppealVersion, ruling: RulingInput) -> dict[str, list
     for item in ruling.insufficient:
         label, reason = item.get("label"), str(item.get("reason") or "").strip()
         if label not in labels or not reason:
-            raise InvalidInput(N_("Name the exhibit and say why it is insufficient."),
-                               field="insufficient")  # fmt: skip
+            refuse(N_("Name the exhibit and say why it is insufficient."), "insufficient")
+            continue
         insufficient.append({"label": label, "reason": reason[:2000]})
     if len(ruling.rule_applied.strip()) < 5:
-        raise InvalidInput(N_("Name the rule applied."), field="rule_applied")
+        refuse(N_("Name the rule applied."), "rule_applied")
     if len(ruling.summary.strip()) < 10:
-        raise InvalidInput(N_("Write what the merchant will read (10 characters or more)."),
-                           field="summary")  # fmt: skip
-    merchant = [_measure(m, MERCHANT_MEASURES) for m in ruling.merchant_measures]
-    buyer = [_measure(m, BUYER_MEASURES) for m in ruling.buyer_measures]
+        refuse(N_("Write what the merchant will read (10 characters or more)."), "summary")
+    merchant: list[dict[str, Any]] = []
+    buyer: list[dict[str, Any]] = []
+    for measures, kinds, chosen in ((ruling.merchant_measures, MERCHANT_MEASURES, merchant),
+                                    (ruling.buyer_measures, BUYER_MEASURES, buyer)):  # fmt: skip
+        for measure in measures:
+            try:
+                chosen.append(_measure(measure, kinds))
+            except InvalidInput as error:
+                refusals.append(error)
+    decided = [f for f, r in zip(findings, row_labels(len(findings)), strict=True)
+               if (given.get(r) or {}).get("accepted") is not None]  # fmt: skip
     if ruling.outcome is Outcome.UPHELD and merchant:
-        raise InvalidInput(N_("An upheld appeal carries no measure against the merchant."),
-                           field="merchant_measures")  # fmt: skip
+        refuse(N_("An upheld appeal carries no measure against the merchant."),
+               "merchant_measures")  # fmt: skip
     if ruling.outcome is Outcome.REJECTED and buyer:
-        raise InvalidInput(N_("A rejected appeal carries no measure against the buyer."),
-                           field="buyer_measures")  # fmt: skip
-    if ruling.outcome is Outcome.UPHELD and not all(f["accepted"] for f in findings):
-        raise InvalidInput(N_("An upheld appeal accepts every row; use partially upheld."),
-                           field="outcome")  # fmt: skip
-    if ruling.outcome is Outcome.REJECTED and any(f["accepted"] for f in findings):
-        raise InvalidInput(N_("A rejected appeal accepts no row; use partially upheld."),
-                           field="outcome")  # fmt: skip
+        refuse(N_("A rejected appeal carries no measure against the buyer."), "buyer_measures")
+    if ruling.outcome is Outcome.UPHELD and not all(f["accepted"] for f in decided):
+        refuse(N_("An upheld appeal accepts every row; use partially upheld."), "outcome")
+    if ruling.outcome is Outcome.REJECTED and any(f["accepted"] for f in decided):
+        refuse(N_("A rejected appeal accepts no row; use partially upheld."), "outcome")
+    refuse_all(refusals)
     return {
         "findings": findings,
         "insufficient": insufficient,

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from appeals import case
 from appeals.case import NextStep
-from appeals.models import Complaint
+from appeals.models import Complaint, InfoRequest, Ruling
 from appeals.permissions import Actor, Permission, has_permission
 from appeals.review import can_assign, can_claim
 
@@ -78,8 +78,27 @@ def next_step_of(complaint: Complaint) -> NextStep:
     return case.next_step(db(), complaint)
 
 
+def can_start_appeal(complaint: Complaint) -> bool:
+    """For templates: whether an appeal can still be started on this complaint."""
+    from appeals.appeal import may_start
+
+    return may_start(complaint)
+
+
+def unanswered_of(ruling: Ruling) -> InfoRequest | None:
+    """For templates: the question a ruling was made without, once its deadline had passed."""
+    from merchant_portal.database import db
+
+    return case.unanswered_question(db(), ruling)
+
+
 def init_app(app: Flask) -> None:
     """Templates ask the domain's predicates, never role names."""
     app.jinja_env.globals.update(
-        can=can, can_claim=can_claim, can_assign=can_assign, next_step_of=next_step_of
+        can=can,
+        can_claim=can_claim,
+        can_assign=can_assign,
+        next_step_of=next_step_of,
+        unanswered_of=unanswered_of,
+        can_start_appeal=can_start_appeal,
     )

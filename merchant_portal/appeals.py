@@ -53,6 +53,15 @@ def _uncited(appeal: Appeal) -> list[EvidenceItem]:
     return [item for item in locker.list_items(db(), appeal.complaint) if item.id not in cited]
 
 
+def _status(appeal: Appeal) -> dict[str, object]:
+    """What the builder's side panel shows: readiness, budget, exhibits (page and autosave)."""
+    return {
+        "readiness": appeals.readiness(db(), appeal, policies().budget),
+        "budget": appeals.budget(db(), appeal, policies().budget),
+        "exhibits": appeals.cited_items(db(), appeal),
+    }
+
+
 def _page(
     appeal: Appeal,
     form: AppealForm | None = None,
@@ -62,11 +71,16 @@ def _page(
     build = builds.current_build(db(), appeal.versions[-1]) if appeal.versions else None
     rulings = list(db().scalars(select(Ruling).where(Ruling.appeal_id == appeal.id)
                                 .order_by(Ruling.instance)))  # fmt: skip
+    exhibits = appeals.cited_items(db(), appeal)
+    chosen = request.args.get("version", type=int)
+    shown = next((v for v in appeal.versions if v.number == chosen), None) or (
+        appeal.versions[-1] if appeal.versions else None
+    )
     return render_template(
-        "merchant/appeal.html", appeal=appeal, form=form or _form(appeal),
-        readiness=appeals.readiness(db(), appeal),
-        budget=appeals.budget(db(), appeal, policies().budget),
-        exhibits=appeals.cited_items(db(), appeal), action_form=ActionForm(), build=build,
+        "merchant/appeal.html", appeal=appeal, form=form or _form(appeal), **_status(appeal),
+        pickable=locker.list_items(db(), appeal.complaint) if appeal.state is AppealState.DRAFT
+        else [], labels={item.id: label for label, item in exhibits},
+        action_form=ActionForm(), build=build, shown_version=shown,
         actions=[a.value for a in allowed_actions(appeal, current_user)],
         open_request=review.open_request(db(), appeal), rulings=rulings,
         events=review.timeline(db(), appeal), uncited=_uncited(appeal) if appeal.versions else [],
@@ -112,13 +126,24 @@ def save(appeal_id: int) -> ResponseReturnValue:
         else:
             db().commit()
             if wants_json:
-                ready = appeals.readiness(db(), appeal)
-                return jsonify({"saved": format_datetime(format="HH:mm:ss"), "ready": ready.ready})
+                status = _status(appeal)
+                panel = render_template("merchant/_builder_status.html", appeal=appeal, **status)
+                return jsonify({"saved": format_datetime(format="HH:mm:ss"),
+                                "ready": status["readiness"].ready,  # type: ignore[attr-defined]
+                                "status_html": panel})  # fmt: skip
             flash(gettext("Draft saved."), "success")
             return redirect(url_for(".show", appeal_id=appeal.id))
     if wants_json:
         return jsonify({"saved": None, "errors": form.errors}), 422
-    return _page(appeal, form, 422)
+    return _page(appeal, form, 422, errors=_refusals(form))
+
+
+def _refusals(form: AppealForm) -> dict[str, str]:
+    """Every refusal of the draft by field, for the summary at the top of the page (the
+    remedies' checkboxes, for one, have no message of their own)."""
+    fields = [field for field in form if field.name != "rows"]
+    fields += [part for row in form.rows for part in row]
+    return {field.name: " ".join(map(str, field.errors)) for field in fields if field.errors}
 
 
 @bp.route("/appeals/<int:appeal_id>/submit", methods=["GET", "POST"])
@@ -145,7 +170,7 @@ def submit(appeal_id: int) -> ResponseReturnValue:
         return redirect(url_for(".show", appeal_id=appeal.id))
     return render_template(
         "merchant/appeal_submit.html", appeal=appeal, form=form,
-        readiness=appeals.readiness(db(), appeal), exhibits=appeals.cited_items(db(), appeal),
+        **_status(appeal),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
+    BooleanField,
     EmailField,
     FieldList,
     FormField,
@@ -235,6 +236,13 @@ class EditEvidenceForm(FlaskForm):
 
     kind = SelectField(_l("What the file shows"), validators=[DataRequired()])
     caption = StringField(_l("Caption"), validators=[Optional(), Length(max=300)])
+    keep_metadata = BooleanField(
+        _l("Keep camera and location data in the copy reviewers get"),
+        description=_l(
+            "Leave unticked and the GPS position, camera make, model and serial numbers are "
+            "taken out of every copy reviewers download; the original stays in your locker."
+        ),
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -343,3 +351,30 @@ class ColumnsForm(ReviewForm):
 
     def choices(self) -> dict[int, str]:
         return {column.index: self.field_for(column).data or "" for column in self.plan_columns}
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit trail's filters, read from the query string (GET, so no CSRF token).
+
+    The dates stay text as typed: the domain reads them in the viewer's zone and names the
+    field it refuses.
+    """
+
+    class Meta:
+        csrf = False
+
+    case = StringField(
+        _l("Case"), validators=[Optional(), Length(max=64)],
+        description=_l("Any part of a complaint or appeal number."),
+    )  # fmt: skip
+    actor = StringField(
+        _l("Actor"), validators=[Optional(), Length(max=254)],
+        description=_l("Any part of an email address or a name."),
+    )  # fmt: skip
+    action = SelectField(_l("Action"), validators=[Optional()])
+    since = StringField(_l("First day"), validators=[Optional()], render_kw={"type": "date"})
+    until = StringField(_l("Last day"), validators=[Optional()], render_kw={"type": "date"})
+
+    def __init__(self, actions: list[tuple[str, Any]], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.action.choices = [("", _l("All")), *actions]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from babel.lists import format_list
 from flask import Flask, request, session
 from flask_babel import (
     force_locale,
@@ -38,6 +39,7 @@ from appeals.platforms import OrderState, Platform
 from appeals.rebuttal import row_label
 from appeals.vocabulary import BuyerMeasure, MerchantMeasure, Remedy
 from evidence.cells import is_masked
+from evidence.intake import CSV, PDF, TEXT, XLSX
 from merchant_portal.context import policies
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -130,6 +132,7 @@ CHECKLIST_LABELS = {
     "statement": lazy_gettext("A statement of facts (20 characters or more)"),
     "remedies": lazy_gettext("At least one remedy"),
     "rows": lazy_gettext("At least one answered allegation"),
+    "within_limits": lazy_gettext("Within the platform's limits (see the bundle budget)"),
 }
 OUTCOME_LABELS = {
     Outcome.UPHELD: lazy_gettext("Upheld"),
@@ -161,6 +164,10 @@ NOTIFICATION_LABELS = {
     "final": lazy_gettext("The ruling on %(number)s is final."),
     "expired": lazy_gettext("The draft appeal %(number)s expired: its deadline passed."),
     "deadline_soon": lazy_gettext("Less than 24 hours left on %(number)s."),
+    "answer_due_soon": lazy_gettext(
+        "Less than 24 hours left to answer the reviewer's question on %(number)s; after that "
+        "the reviewer may rule on what is on record."
+    ),
     "window_closing": lazy_gettext("Less than 24 hours left to appeal %(number)s again."),
 }
 DEADLINE_LABELS = {
@@ -232,6 +239,38 @@ PLATFORM_LABELS = {
     Platform.AMAZON: lazy_gettext("Amazon All Orders report"),
     Platform.GENERIC: lazy_gettext("Order table"),
 }
+# What a merchant calls a file: never its media type ("image/jpeg").
+MEDIA_TYPE_LABELS = {
+    "image/png": lazy_gettext("PNG picture"),
+    "image/jpeg": lazy_gettext("JPEG picture"),
+    "image/webp": lazy_gettext("WebP picture"),
+    "image/heic": lazy_gettext("HEIC photo"),
+    "image/heif": lazy_gettext("HEIC photo"),
+    PDF: lazy_gettext("PDF document"),
+    XLSX: lazy_gettext("Excel workbook"),
+    CSV: lazy_gettext("CSV table"),
+    TEXT: lazy_gettext("Text file"),
+}
+
+
+def file_type(media_type: str | None) -> str:
+    """A file's type in words: 'JPEG picture', 'PDF document'."""
+    found = MEDIA_TYPE_LABELS.get(media_type or "")
+    return str(found) if found is not None else gettext("File")
+
+
+FILE_BADGES = {PDF: "PDF", XLSX: "XLSX", CSV: "CSV", TEXT: "TXT", "image/jpeg": "JPG"}
+
+
+def file_badge(media_type: str) -> str:
+    """The few letters drawn on a file's tile: the name people know its format by."""
+    return FILE_BADGES.get(media_type) or media_type.rpartition("/")[2][:4].upper()
+
+
+def join_list(values: Iterable[object]) -> str:
+    """Items joined as the viewer's language lists them: 'A, B, and C' or 'A、B和C'."""
+    items = [str(value) for value in values if value is not None and str(value) != ""]
+    return format_list(items, locale=get_locale() or "en") if items else ""
 
 
 def select_locale() -> str:
@@ -340,6 +379,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["measure"] = lambda name: str(MEASURE_LABELS.get(name, name))
     app.jinja_env.filters["notification"] = notification_text
     app.jinja_env.filters["isotime"] = datetime.fromisoformat
+    app.jinja_env.filters["join_list"] = join_list
+    app.jinja_env.filters["file_type"] = file_type
+    app.jinja_env.filters["file_badge"] = file_badge
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,

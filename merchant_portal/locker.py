@@ -36,7 +36,7 @@ from merchant_portal.forms import (
     EvidenceForm,
     RedactForm,
 )
-from merchant_portal.i18n import label
+from merchant_portal.i18n import file_type, label
 
 bp = Blueprint("locker", __name__)
 
@@ -47,9 +47,15 @@ def blob_store() -> BlobStore:
 
 
 def receive(
-    complaint: Complaint, upload: FileStorage, kind: EvidenceKind, caption: str
+    complaint: Complaint,
+    upload: FileStorage,
+    kind: EvidenceKind,
+    caption: str,
+    *,
+    drawn: bool = False,
 ) -> dict[str, object]:
-    """Take one uploaded file; the outcome in words for the person who sent it."""
+    """Take one uploaded file; the outcome in words for the person who sent it (and, when
+    `drawn`, the file as the gallery shows it, for the page to add without a reload)."""
     name = upload.filename or "file"
     try:
         item = locker.receive_file(
@@ -64,7 +70,8 @@ def receive(
     db().commit()
     return {"name": item.display_name, "accepted": True, "id": item.id,
             "reading": item.reading_state.value if item.reading_state else None,
-            "message": gettext("Accepted as %(type)s.", type=item.media_type)}  # fmt: skip
+            "message": gettext("Accepted as %(type)s.", type=file_type(item.media_type)),
+            **({"html": item_html(complaint, item)} if drawn else {})}  # fmt: skip
 
 
 def _page(
@@ -85,11 +92,27 @@ def _page(
         facts={item.id: found for item in items
                if (found := photo_facts(db(), item, blob_store(), reviewer=False))},
         attach_form=attach_form or _attach_form(complaint, formdata=None),
-        edit_forms={item.id: edited[1] if edited and edited[0] == item.id else
-                    EditEvidenceForm(formdata=None, data={"kind": item.kind.value,
-                                                          "caption": item.caption})
+        edit_forms={item.id: edited[1] if edited and edited[0] == item.id else _edit_form(item)
                     for item in items},
     ), status  # fmt: skip
+
+
+def _edit_form(item: EvidenceItem) -> EditEvidenceForm:
+    return EditEvidenceForm(
+        formdata=None,
+        data={"kind": item.kind.value, "caption": item.caption,
+              "keep_metadata": item.keep_metadata},
+    )  # fmt: skip
+
+
+def item_html(complaint: Complaint, item: EvidenceItem) -> str:
+    """One file as the locker's gallery draws it, for an upload to add in place."""
+    facts = photo_facts(db(), item, blob_store(), reviewer=False)
+    return render_template(
+        "merchant/_evidence_item.html", item=item, complaint=complaint,
+        facts={item.id: facts} if facts else {}, edit_forms={item.id: _edit_form(item)},
+        action_form=ActionForm(),
+    )  # fmt: skip
 
 
 def _attach_form(complaint: Complaint, formdata: object = None) -> AttachForm:
@@ -143,15 +166,18 @@ def upload(complaint_id: int) -> ResponseReturnValue:
     kind = EvidenceKind(form.kind.data)
     # Only reads so far: end the transaction, so that no lock is held while files decode.
     db().rollback()
+    drawn = request.accept_mimetypes.best == "application/json"
     results = [
-        receive(complaint, upload, kind, form.caption.data or "") for upload in form.files.data
+        receive(complaint, upload, kind, form.caption.data or "", drawn=drawn)
+        for upload in form.files.data
     ]
     jobs.enqueue_reading(
         [r["id"] for r in results if r.get("reading") and isinstance(r["id"], int)]
     )
+    status = 200 if any(r["accepted"] for r in results) else 422
     if request.accept_mimetypes.best == "application/json":
-        return jsonify(results), 200 if any(r["accepted"] for r in results) else 422
-    return _page(complaint, EvidenceForm(formdata=None, data={"kind": kind.value}), results)
+        return jsonify(results), status
+    return _page(complaint, EvidenceForm(formdata=None, data={"kind": kind.value}), results, status)
 
 
 @bp.get("/complaints/<int:complaint_id>/evidence/readings")
@@ -284,7 +310,8 @@ def edit(item_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             locker.edit_item(db(), current_user, item, kind=EvidenceKind(form.kind.data),
-                             caption=form.caption.data or "")  # fmt: skip
+                             caption=form.caption.data or "",
+                             keep_metadata=bool(form.keep_metadata.data))  # fmt: skip
         except DomainError as refused:
             db().rollback()
             item = locker.get_item(db(), current_user, item_id)

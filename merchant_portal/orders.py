@@ -148,7 +148,8 @@ def _preview(
 def choose_columns(import_id: int) -> ResponseReturnValue:
     """The merchant reads some columns otherwise; the choice is kept for the shop."""
     record = order_import.get_import(db(), current_user, import_id)
-    if record.summary:
+    if record.summary:  # applied: its columns are read for good
+        flash(gettext("This import has already been applied."), "error")
         return redirect(url_for(".preview", import_id=record.id))
     plan = _preview_plan(record)
     form = ColumnsForm.for_plan(plan, request.form)
@@ -181,11 +182,15 @@ def apply(import_id: int) -> ResponseReturnValue:
         flash(gettext(error.message, **error.params), "error")
         return redirect(url_for(".preview", import_id=record.id))
     db().commit()
+    counts = result.as_dict()
     flash(
         gettext(
-            "Import finished: %(created)d new orders, %(updated)d updated, "
-            "%(unchanged)d unchanged, %(failed)d rows refused.",
-            **result.as_dict(),
+            "Import finished: %(created)s, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(failed)s.",
+            created=ngettext("%(num)d new order", "%(num)d new orders", counts["created"]),
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            failed=ngettext("%(num)d row refused", "%(num)d rows refused", counts["failed"]),
         ),
         "success",
     )

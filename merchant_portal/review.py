@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
@@ -12,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from appeals import builds, evidence_search, review
-from appeals.errors import InvalidInput
+from appeals.errors import DomainError, InvalidInput
 from appeals.lifecycle import allowed_actions
 from appeals.models import (
     Appeal,
@@ -27,6 +37,7 @@ from appeals.models import (
 )
 from appeals.permissions import Permission
 from appeals.photo_check import photo_facts
+from evidence.metadata import STRIPPABLE, MetadataError, strip_identifying
 from merchant_portal.access import permission_required
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
@@ -49,6 +60,7 @@ def queue() -> ResponseReturnValue:
         current_user,
         category=MaliciousCategory(category) if category in CATEGORY_VALUES else None,
         shop_id=shop_id, clock=clock, mine=args.get("mine") == "1",
+        search=args.get("q", "")[:100],
     )  # fmt: skip
     loading = (
         selectinload(Appeal.complaint).selectinload(Complaint.shop),
@@ -129,10 +141,17 @@ def appeal(appeal_id: int) -> ResponseReturnValue:
 @permission_required(Permission.REVIEW_QUEUE_READ)
 def claim(appeal_id: int) -> ResponseReturnValue:
     found = review.review_appeal(db(), current_user, appeal_id)
-    if ActionForm().validate_on_submit():
-        review.claim(db(), current_user, found)
-        db().commit()
-        flash(gettext("The appeal is yours to review."), "success")
+    if found.reviewer_id not in (None, current_user.id):
+        flash(gettext("Another reviewer has already taken this appeal."), "error")
+    elif ActionForm().validate_on_submit():
+        try:
+            review.claim(db(), current_user, found)
+        except DomainError as error:
+            db().rollback()
+            flash(gettext(error.message, **error.params), "error")
+        else:
+            db().commit()
+            flash(gettext("The appeal is yours to review."), "success")
     return redirect(url_for(".appeal", appeal_id=found.id))
 
 
@@ -211,12 +230,38 @@ def exhibit(appeal_id: int, item_id: int, kind: str) -> ResponseReturnValue:
     from merchant_portal.locker import _send
 
     if kind == "original":
-        return _send(item, item.blob_key, item.media_type, item.display_name, attachment=True)
+        return _reviewer_copy(item) or _send(
+            item, item.blob_key, item.media_type, item.display_name, attachment=True
+        )
     key = item.redacted_key or item.normalized_key
     if key is None or not item.is_image:
         abort(404)
     lossless = item.media_type in ("image/png", "image/webp")
     return _send(item, key, "image/png" if lossless else "image/jpeg", "preview", attachment=False)
+
+
+def _reviewer_copy(item: EvidenceItem) -> ResponseReturnValue | None:
+    """The picture without its GPS and device fields, as in the bundle ZIP (None: send the
+    original as it is, because the merchant kept them or there is nothing to take out)."""
+    from merchant_portal.locker import blob_store
+
+    if item.keep_metadata or item.media_type not in STRIPPABLE:
+        return None
+    with blob_store().open(item.blob_key) as reader:
+        data = reader.read()
+    try:
+        copy, removed = strip_identifying(data, item.media_type)
+    except MetadataError:
+        abort(409)
+    if not removed:
+        return None
+    response = send_file(
+        BytesIO(copy), mimetype=item.media_type, as_attachment=True,
+        download_name=item.display_name, max_age=0, conditional=False, etag=False,
+    )  # fmt: skip
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/dashboard")

@@ -19,7 +19,7 @@ from wtforms import (
 )
 
 from appeals import review
-from appeals.errors import N_, DomainError, InvalidInput
+from appeals.errors import N_, DomainError, InvalidInput, each_refusal
 from appeals.models import AppealVersion, Outcome
 from appeals.rebuttal import row_labels
 
@@ -30,13 +30,16 @@ class ReviewForm(FlaskForm):
     default_field = ""
 
     def refuse(self, error: DomainError) -> dict[str, str]:
-        """Put the refusal on its field; the errors by field, for the page."""
-        name = error.field if error.field in self._fields else self.default_field
-        message = gettext(error.message, **error.params)
-        field: Field | None = self._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        return {name: message}
+        """Put each refusal on its field; the errors by field, in order, for the page."""
+        errors: dict[str, str] = {}
+        for each in each_refusal(error):
+            name = each.field or self.default_field
+            message = gettext(each.message, **each.params)
+            field: Field | None = self._fields.get(name)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            errors[name] = f"{errors[name]} {message}" if name in errors else message
+        return errors
 
 
 class NoteForm(ReviewForm):
@@ -121,11 +124,11 @@ class RulingForm(ReviewForm):
 
     def ruling_input(self) -> review.RulingInput:
         """The ruling as the domain's input (the domain checks everything)."""
-        if self.outcome.data not in {o.value for o in Outcome}:
-            raise InvalidInput(N_("Choose the outcome."), field="outcome")
+        outcomes = {o.value for o in Outcome}
         content = self.version.content
+        decisions = {"accept": True, "reject": False}
         findings = [
-            {"row": row, "accepted": self.value(f"row_{row}") == "accept",
+            {"row": row, "accepted": decisions.get(self.value(f"row_{row}")),
              "reason": self.value(f"reason_{row}") or ""}
             for row in row_labels(len(content["rows"]))
         ]  # fmt: skip
@@ -135,7 +138,8 @@ class RulingForm(ReviewForm):
             if (reason := (self.value(f"insufficient_{entry['label']}") or "").strip())
         ]
         return review.RulingInput(
-            outcome=Outcome(self.outcome.data), findings=findings, insufficient=insufficient,
+            outcome=Outcome(self.outcome.data) if self.outcome.data in outcomes else None,
+            findings=findings, insufficient=insufficient,
             rule_applied=self.rule_applied.data or "", merchant_measures=self._measures("m"),
             buyer_measures=self._measures("b"), summary=self.summary.data or "",
         )  # fmt: skip

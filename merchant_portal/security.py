@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from appeals.errors import N_, DomainError, RefusedFile
+from appeals.errors import N_, DomainError, Refusals, RefusedFile
 from merchant_portal.api.problems import problem, wants_problem
 from merchant_portal.request_ids import request_id
 
@@ -108,6 +108,11 @@ def _domain_error(error: DomainError) -> ResponseReturnValue:
     extra = {"field": error.field} if error.field else {}
     if isinstance(error, RefusedFile):
         extra["reason"] = error.reason
+    if isinstance(error, Refusals):  # every refusal at once, each on its field
+        extra["errors"] = [
+            {"field": each.field, "detail": gettext(each.message, **each.params)}
+            for each in error.refusals
+        ]
     return render_error(
         error.status, gettext(error.message, **error.params), code=error.code, **extra
     )

@@ -76,6 +76,8 @@ class EvidenceItem(Base):
             " AND (redacted_key IS NULL) = (redaction IS NULL)",
             name="redaction_complete",
         ),
+        # Ids are never handed out twice, even after the last file is removed (SQLite).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

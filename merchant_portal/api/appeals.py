@@ -100,7 +100,7 @@ def _ruling_json(ruling: Ruling) -> dict[str, Any]:
 
 def appeal_out(appeal: Appeal) -> AppealOut:
     session, actor = db(), current_api_user()
-    ready = appeals.readiness(session, appeal)
+    ready = appeals.readiness(session, appeal, policies().budget)
     cost = appeals.budget(session, appeal, policies().budget)
     rulings = list(
         session.scalars(

@@ -54,10 +54,22 @@ def test_build_watch_readiness_and_submit(
     page.get_by_label("Void the complaint").check()
     page.get_by_label("What the complaint alleges").first.fill("The shop was rude")
     page.get_by_label("Your answer").first.fill("The chat shows the buyer's threat, not rudeness.")
-    page.get_by_label("Exhibits that prove it").first.select_option(
-        label=["threat.png", "review.png"]
-    )
+    picker = page.locator("[data-row]").first.locator(".exhibit-picker")
+    for name in ("threat.png", "review.png"):
+        picker.locator(".pick", has_text=name).locator("input").check()
+    # The builder is live: the autosave brings readiness and the budget up to date.
     expect(page.locator("#autosave")).to_contain_text("Saved at", timeout=10_000)
+    expect(page.get_by_text("Everything a reviewer needs is here.")).to_be_visible()
+    expect(page.get_by_test_id("budget-files")).to_contain_text("2 / ")
+    # A row is added in place, lettered after the others, and removed without a reload.
+    rows = page.locator("[data-row]").count()
+    page.get_by_role("button", name="Add a row").click()
+    expect(page.locator("[data-row]")).to_have_count(rows + 1)
+    expect(page.locator("[data-row]").nth(rows).locator("legend").first).to_have_text(
+        f"Row {'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[rows]}"
+    )
+    page.locator("[data-row]").nth(rows).get_by_role("button", name="Remove this row").click()
+    expect(page.locator("[data-row]:visible")).to_have_count(rows)
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Everything a reviewer needs is here.")).to_be_visible()
     expect(page.locator(".budget-line progress").nth(2)).to_have_attribute("value", "2")

@@ -64,8 +64,11 @@ def test_batch_upload_with_progress_refusals_and_download(
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
     expect(results.filter(has_text="物流截图.png").locator(".result-mark")).to_have_text("✓")
 
-    page.get_by_test_id("refresh-gallery").click()
+    # Each accepted file is in the locker as soon as it is in, without a reload.
     gallery = page.get_by_test_id("evidence-item")
+    expect(gallery).to_have_count(4)
+    expect(page.get_by_test_id("locker-count")).to_have_text("4")
+    page.reload()
     expect(gallery).to_have_count(4)
     expect(page.locator(".gallery")).to_contain_text("2 页")
     expect(page.locator(".gallery img").first).to_be_visible()

@@ -87,10 +87,13 @@ def test_merchant_reviewer_and_senior_reach_a_final_ruling(
     merchant.goto(f"{live_url}/complaints/{complaint_id}")
     merchant.locator("a[href^='/appeals/']").first.click()
     appeal_url = merchant.url.split("#")[0]
-    merchant.locator("#rows-0-exhibits").select_option(
-        label=[o for o in merchant.locator("#rows-0-exhibits option").all_inner_texts()
-               if "威胁聊天" in o or "差评截图" in o or "waybill" in o]
-    )  # fmt: skip
+    # The exhibit picker shows each locker file with its thumbnail and kind.
+    picker = merchant.locator("[data-row]").first.locator(".exhibit-picker")
+    expect(picker.locator(".pick")).to_have_count(3)
+    expect(picker.locator(".pick img").first).to_be_visible()
+    for name in ("威胁聊天", "差评截图", "waybill"):
+        picker.locator(".pick", has_text=name).locator("input").check()
+    expect(picker.locator("[data-picked-count]")).to_contain_text("3")
     merchant.locator("#appeal-form [type=submit]").first.click()
     expect(merchant.locator(".ready-line")).to_be_visible()
     merchant.goto(appeal_url + "/submit")

@@ -435,3 +435,18 @@ def test_a_file_a_submitted_version_cites_keeps_its_kind(app: Flask, world: Worl
     assert refused.status_code == 422
     form = html[html.index(f'action="/evidence/{cited}/edit"') :][:3000]
     assert "The appeal has been submitted; its evidence can no longer change." in form
+
+
+def test_a_removed_file_id_is_never_given_to_the_next_file(app: Flask, world: World) -> None:
+    client = merchant(app)
+    complaint = world.complaint_a.id
+    upload(client, complaint, [(png_bytes((60, 60), "red"), "first.png")], json=True)
+    removed = newest(app)
+    locker = f"/complaints/{complaint}/evidence"
+    assert post_form(client, f"/evidence/{removed.id}/remove", {}, locker).status_code == 302
+    answer = upload(client, complaint, [(png_bytes((60, 60), "blue"), "second.png")], json=True)
+    added = answer.get_json()[0]
+    assert added["accepted"] and added["id"] > removed.id
+    # The new file is also sent as the gallery draws it, to be shown without a reload.
+    assert "second.png" in added["html"] and 'data-testid="evidence-item"' in added["html"]
+    assert client.get(f"/evidence/{removed.id}/original").status_code == 404

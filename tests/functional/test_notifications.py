@@ -76,6 +76,8 @@ def test_submission_question_and_reminder_arrive_by_email_once(
     second = tick(app)
     # The question, and (due within 24 hours) its reminder, to both shop users.
     assert second["sent"] == 4 and second["reminders"] == 2
+    # The reminder says what happens if nobody answers: a ruling on the record.
+    assert any("may rule on what is on record" in str(m["Subject"]) for m in inbox.messages)
     assert tick(app)["sent"] == 0, "a reminder is sent once"
 
     # Answered before the next reminder goes out: the stale reminder is not sent.

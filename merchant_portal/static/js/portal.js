@@ -39,24 +39,14 @@ function enhanceEvidenceForm() {
       row.querySelector(".result-mark").textContent = outcome.accepted ? "✓" : "✕";
       row.querySelector("progress").remove();
       row.querySelector(".message").textContent = "— " + outcome.message;
+      if (outcome.accepted && outcome.html) showInLocker(outcome.html);
       resolve(outcome.accepted);
     });
     request.send(data);
   });
 
   const sendAll = async (files) => {
-    let accepted = 0;
-    for (const file of files) {
-      if (await sendOne(file)) accepted += 1;
-    }
-    if (accepted && !results.querySelector("[data-testid='refresh-gallery']")) {
-      const link = document.createElement("a");
-      link.href = window.location.pathname;
-      link.textContent = form.dataset.refresh || "↻";
-      link.className = "button small";
-      link.setAttribute("data-testid", "refresh-gallery");
-      results.prepend(link);
-    }
+    for (const file of files) await sendOne(file);
   };
 
   form.addEventListener("submit", (event) => {
@@ -74,6 +64,18 @@ function enhanceEvidenceForm() {
     event.preventDefault();
     sendAll(Array.from(event.dataTransfer.files));
   });
+}
+
+// A file just accepted joins the locker's gallery in place, and its reading is followed.
+function showInLocker(html) {
+  const gallery = document.querySelector("[data-testid='gallery']");
+  if (!gallery) return;
+  gallery.insertAdjacentHTML("beforeend", html);
+  const count = document.querySelector("[data-testid='locker-count']");
+  if (count) count.textContent = String(gallery.querySelectorAll("[data-testid='evidence-item']").length);
+  const empty = document.querySelector("[data-empty-locker]");
+  if (empty) empty.hidden = true;
+  followReadings();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -159,11 +161,13 @@ function enhanceRedaction() {
 
 document.addEventListener("DOMContentLoaded", enhanceRedaction);
 
-// Appeal builder: save the draft a moment after each change, and say so.
+// Appeal builder: save the draft a moment after each change, and say so; the side panel
+// (readiness, budget, characters, exhibits) comes back from the server with each save.
 function enhanceAutosave() {
   const form = document.getElementById("appeal-form");
   const status = document.getElementById("autosave");
   if (!form || !status) return;
+  const panel = document.getElementById("builder-status");
   let timer = null;
   const save = async () => {
     const response = await fetch(form.action, {
@@ -172,13 +176,69 @@ function enhanceAutosave() {
     });
     const body = await response.json().catch(() => ({}));
     status.textContent = response.ok ? `${form.dataset.saved || status.dataset.saved} ${body.saved}` : status.dataset.failed;
+    if (response.ok && panel && body.status_html) panel.innerHTML = body.status_html;
   };
-  form.addEventListener("input", () => {
+  const later = () => {
     clearTimeout(timer);
     timer = setTimeout(save, 1500);
-  });
+  };
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+  form.addEventListener("rows-changed", later);
 }
 
+// Appeal builder: add and remove rebuttal rows in place; rows are lettered as they stand.
+function enhanceRows() {
+  const rows = document.getElementById("rebuttal-rows");
+  const template = document.getElementById("row-template");
+  const add = document.getElementById("add-row");
+  if (!rows || !template || !add) return;
+  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const max = Number(rows.dataset.max || 26);
+  const visible = () => [...rows.querySelectorAll("[data-row]")].filter((row) => !row.hidden);
+  const reletter = () => {
+    const shown = visible();
+    shown.forEach((row, place) => {
+      const letter = row.querySelector("[data-row-letter]");
+      if (letter) letter.textContent = letters[place] || "…";
+      const remove = row.querySelector("[data-remove-row]");
+      if (remove) remove.hidden = shown.length < 2;
+    });
+    add.hidden = rows.querySelectorAll("[data-row]").length >= max;
+  };
+  const countPicked = (row) => {
+    const count = row.querySelector("[data-picked-count]");
+    if (count) count.textContent = count.dataset.text.replace("{n}", row.querySelectorAll("input[type=checkbox]:checked").length);
+  };
+  const wire = (row) => {
+    row.addEventListener("change", () => countPicked(row));
+    const remove = row.querySelector("[data-remove-row]");
+    if (remove) remove.addEventListener("click", () => {
+      // An emptied row is left out when the draft is saved; the others keep their places.
+      for (const field of row.querySelectorAll("textarea")) field.value = "";
+      for (const box of row.querySelectorAll("input[type=checkbox]")) box.checked = false;
+      row.hidden = true;
+      reletter();
+      rows.dispatchEvent(new Event("rows-changed", { bubbles: true }));
+      const next = visible()[0];
+      if (next) next.querySelector("textarea").focus();
+    });
+  };
+  add.addEventListener("click", () => {
+    const index = rows.querySelectorAll("[data-row]").length;
+    const html = template.innerHTML.replaceAll("__i__", String(index));
+    rows.insertAdjacentHTML("beforeend", html);
+    const row = rows.lastElementChild;
+    wire(row);
+    reletter();
+    row.querySelector("textarea").focus();
+  });
+  for (const row of rows.querySelectorAll("[data-row]")) wire(row);
+  add.hidden = false;
+  reletter();
+}
+
+document.addEventListener("DOMContentLoaded", enhanceRows);
 document.addEventListener("DOMContentLoaded", enhanceAutosave);
 
 // Evidence bundle: follow a build in progress, then show the downloads.
@@ -204,11 +264,13 @@ function followBundle() {
 document.addEventListener("DOMContentLoaded", followBundle);
 
 // Evidence locker: follow the reading of new pictures; the page works meanwhile.
+let followingReadings = false;
 function followReadings() {
   const gallery = document.querySelector("[data-readings-url]");
-  if (!gallery) return;
+  if (!gallery || followingReadings) return;
   const pending = () => gallery.querySelectorAll('[data-reading="queued"], [data-reading="reading"]');
   if (!pending().length) return;
+  followingReadings = true;
   const poll = async () => {
     const response = await fetch(gallery.dataset.readingsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
     const states = response.ok ? await response.json().catch(() => []) : [];
@@ -228,6 +290,7 @@ function followReadings() {
       }
     }
     if (pending().length) setTimeout(poll, 1500);
+    else followingReadings = false;
   };
   setTimeout(poll, 1000);
 }
@@ -243,3 +306,48 @@ function placeHits() {
 }
 
 document.addEventListener("DOMContentLoaded", placeHits);
+
+// A refused form: bring the summary of what to put right into view, and read it out.
+function focusErrorSummary() {
+  const summary = document.getElementById("error-summary");
+  if (!summary) return;
+  summary.scrollIntoView({ block: "start" });
+  summary.focus({ preventScroll: true });
+  for (const link of summary.querySelectorAll("a[href^='#']")) {
+    link.addEventListener("click", (event) => {
+      const field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      const closed = field.closest("details:not([open])");
+      if (closed) closed.open = true;
+      field.scrollIntoView({ block: "center" });
+      field.focus({ preventScroll: true });
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", focusErrorSummary);
+
+// Review screen: how many rows are decided, in the ruling bar that stays in view.
+function countDecisions() {
+  const bar = document.querySelector("[data-testid='ruling-bar']");
+  if (!bar) return;
+  const progress = bar.querySelector(".ruling-progress");
+  const rows = document.querySelectorAll("[data-row-decision]");
+  const update = () => {
+    let done = 0;
+    for (const row of rows) {
+      const chosen = row.querySelector("input[type=radio]:checked");
+      const reason = row.querySelector("textarea");
+      if (chosen && reason && reason.value.trim()) done += 1;
+    }
+    progress.textContent = progress.dataset.decidedText
+      .replace("{done}", String(done)).replace("{total}", String(rows.length));
+    bar.classList.toggle("all-decided", done === rows.length);
+  };
+  for (const row of rows) row.addEventListener("input", update);
+  for (const row of rows) row.addEventListener("change", update);
+  update();
+}
+
+document.addEventListener("DOMContentLoaded", countDecisions);
