@@ -15,7 +15,13 @@ from appeals import audit
 from appeals.clock import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
-from appeals.lifecycle import Action, InvalidTransition, check_editable, transition
+from appeals.lifecycle import (
+    Action,
+    InvalidTransition,
+    check_editable,
+    flush_or_conflict,
+    transition,
+)
 from appeals.models import (
     Appeal,
     AppealState,
@@ -191,7 +197,7 @@ def update_draft(
         )
         for index, (allegation, answer, cited) in enumerate(rows)
     ]  # fmt: skip
-    session.flush()
+    flush_or_conflict(session)  # two tabs saving at once: the later is told
     audit.record(session, actor, "appeal.draft_saved", appeal, after={
         "category": category.value if category else None, "remedies": appeal.remedies,
         "rows": len(appeal.rows), "statement_chars": len(appeal.statement),

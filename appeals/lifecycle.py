@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -122,10 +123,18 @@ def _may(actor: Actor, appeal: Appeal, party: Party) -> bool:
 
 
 def flush_or_conflict(session: Session) -> None:
-    """Write the appeal's change, or tell the user someone else changed it first."""
+    """Write the appeal's change, or tell the user someone else changed it first.
+
+    A stale version (optimistic lock) or a duplicate that a concurrent request inserted
+    first (a second ruling, version or row) is the same conflict. The transaction is rolled
+    back, so nothing of the loser is written and its session can show the winner's state;
+    inside a savepoint only the savepoint is, by its own context manager.
+    """
     try:
         session.flush()
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
+        if not session.in_nested_transaction():
+            session.rollback()
         raise Conflict(
             N_("This appeal was changed by someone else. Reload it to see the latest version.")
         ) from None
@@ -144,7 +153,8 @@ def transition(
     move = TRANSITIONS.get((appeal.state, action))
     if move is None:
         raise InvalidTransition(
-            N_("An appeal that is %(state)s cannot be %(action)s."),
+            N_("This can no longer be done: the appeal has moved on. Reload it to see where it "
+               "stands."),
             state=appeal.state.value, action=action.value,
         )  # fmt: skip
     if not _may(actor, appeal, move.party):

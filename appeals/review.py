@@ -196,6 +196,9 @@ def claim(session: Session, actor: Actor, appeal: Appeal, *, now: datetime | Non
         audit.record(session, actor, "appeal.claimed", appeal, after={"reviewer": user_id})
         return
 
+    if appeal.reviewer_id is not None and appeal.reviewer_id != user_id:
+        raise Conflict(N_("Another reviewer has already taken this appeal."))
+
     def take(changed: Appeal) -> None:
         changed.reviewer_id = changed.first_reviewer_id = user_id
 
@@ -318,7 +321,7 @@ def _new_version(
             evidence_ids=list(dict.fromkeys(evidence_ids)),
         )
     )
-    session.flush()
+    flush_or_conflict(session)  # the same answer sent twice at once: the second loses
     number = appeal.versions[-1].number + 1
     version = freeze_version(session, appeal, actor, number=number, late=False, now=now)
     session.add(version)

@@ -9,6 +9,8 @@ from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -54,6 +56,10 @@ def init_app(app: Flask) -> None:
     app.after_request(_add_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
+    # Two people acting at once: the later write loses, and is told so (never a 500).
+    app.register_error_handler(IntegrityError, _concurrent_write)
+    app.register_error_handler(StaleDataError, _concurrent_write)
+    app.register_error_handler(OperationalError, _concurrent_write)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -79,6 +85,11 @@ def _add_headers(response: Response) -> Response:
 
 def render_error(status: int, message: str | None = None, **extra: Any) -> ResponseReturnValue:
     """Render the friendly error page for a status, in the user's language."""
+    from merchant_portal.database import rollback_quietly
+
+    # Nothing of a refused request is kept, and the page (the user's language, the bell)
+    # reads from a session that a failed write may have left waiting for a rollback.
+    rollback_quietly()
 
     title, default = ERROR_TEXT.get(status, ERROR_TEXT[500])
     if wants_problem():
@@ -106,15 +117,32 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
     extra = {"field": error.field} if error.field else {}
-    if isinstance(error, RefusedFile):
-        extra["reason"] = error.reason
+    code = error.code
+    if isinstance(error, RefusedFile):  # the same code the upload form shows, for each door
+        code = extra["reason"] = error.reason
     if isinstance(error, Refusals):  # every refusal at once, each on its field
         extra["errors"] = [
             {"field": each.field, "detail": gettext(each.message, **each.params)}
             for each in error.refusals
         ]
+    return render_error(error.status, gettext(error.message, **error.params), code=code, **extra)
+
+
+# SQLSTATEs of a transaction that lost a race on PostgreSQL: serialization, deadlock.
+RETRYABLE = frozenset({"40001", "40P01"})
+
+
+def _concurrent_write(error: Exception) -> ResponseReturnValue:
+    """A write that lost to another one made at the same moment: a conflict, not a crash."""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if isinstance(error, OperationalError) and code not in RETRYABLE:
+        return _unexpected_error(error)
+    log.warning("concurrent write refused path=%r: %s", request.path, error.__class__.__name__,
+                exc_info=error)  # fmt: skip
     return render_error(
-        error.status, gettext(error.message, **error.params), code=error.code, **extra
+        409,
+        gettext("Someone else changed this at the same moment. Reload to see what was done."),
+        code="conflict",
     )
 
 
