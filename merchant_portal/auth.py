@@ -119,6 +119,7 @@ def language() -> ResponseReturnValue:
     form = LanguageForm()
     target = safe_next(form.next.data, home_url())
     if not form.validate_on_submit() or form.locale.data not in accounts.SUPPORTED_LOCALES:
+        flash(gettext("Choose a language from the list."), "error")
         return redirect(target)
     session[SESSION_LOCALE] = form.locale.data
     if not current_user.is_authenticated:
@@ -203,7 +204,12 @@ def create_token() -> ResponseReturnValue:
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
     if ActionForm().validate_on_submit():
+        # Revoking is idempotent; a page left open or a second click is told nothing changed.
+        already = {token.id for token in current_user.tokens if token.revoked_at is not None}
         accounts.revoke_api_token(db(), current_user, token_id)
         db().commit()
-        flash(gettext("Token revoked."), "success")
+        if token_id in already:
+            flash(gettext("This token was already revoked; nothing changed."), "error")
+        else:
+            flash(gettext("Token revoked."), "success")
     return redirect("/account")

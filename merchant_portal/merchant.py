@@ -137,6 +137,9 @@ def flag(complaint_id: int) -> ResponseReturnValue:
 @permission_required(Permission.MERCHANT_COMPLAINT_FLAG)
 def unflag(complaint_id: int) -> ResponseReturnValue:
     found = complaints.get_complaint(db(), current_user, complaint_id)
+    if found.flag_category is None:  # a second click, or a page left open: say so
+        flash(gettext("This complaint is not flagged."), "error")
+        return redirect(url_for(".complaint", complaint_id=found.id))
     complaints.unflag_complaint(db(), current_user, found)
     db().commit()
     flash(gettext("The malicious flag was withdrawn."), "success")

@@ -141,9 +141,7 @@ def appeal(appeal_id: int) -> ResponseReturnValue:
 @permission_required(Permission.REVIEW_QUEUE_READ)
 def claim(appeal_id: int) -> ResponseReturnValue:
     found = review.review_appeal(db(), current_user, appeal_id)
-    if found.reviewer_id not in (None, current_user.id):
-        flash(gettext("Another reviewer has already taken this appeal."), "error")
-    elif ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             review.claim(db(), current_user, found)
         except DomainError as error:
