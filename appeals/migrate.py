@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 _PACKAGED = Path(__file__).parent / "migrations"
 _SOURCE_TREE = Path(__file__).parent.parent / "migrations"
@@ -40,3 +41,29 @@ def check(engine: Engine) -> None:
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.check(config)
+
+
+# The application's own role may write every table but the audit trail, which it may only
+# read and append to; it owns nothing, so it can neither drop the append-only triggers nor
+# disable them (ALTER TABLE needs the owner, who runs the migrations).
+APPEND_ONLY = ("audit_event",)
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def grant_app_role(connection: Connection, role: str) -> None:
+    """Give the application's database role what it needs and no more (PostgreSQL)."""
+    if connection.dialect.name != "postgresql":
+        raise ValueError("a separate application role needs PostgreSQL")
+    if not _ROLE.match(role):
+        raise ValueError(f"not a plain role name: {role!r}")
+    owner = connection.scalar(text("SELECT current_user"))
+    if owner == role:
+        raise ValueError("the application role must not be the one that owns the tables")
+    for statement in (
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}",
+        *(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}" for table in APPEND_ONLY),
+    ):
+        connection.execute(text(statement))
