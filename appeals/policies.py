@@ -35,6 +35,8 @@ POLICY_DEFAULTS: dict[str, Any] = {
     "EVIDENCE_MAX_BYTES": 25 * MiB,
     "EVIDENCE_MAX_FILES": 50,
     "EVIDENCE_SHOP_QUOTA_BYTES": 2 * 1024 * MiB,
+    # What an uploaded PDF's page content may unpack to, all its streams together.
+    "EVIDENCE_PDF_CONTENT_MB": 200,
     # Order imports: the largest file taken.
     "IMPORT_MAX_BYTES": 20 * MiB,
     "IMPORT_MAX_ROWS": 100_000,
@@ -129,7 +131,9 @@ class Policies:
                 max_file_bytes=int(get("EVIDENCE_MAX_BYTES")),
                 max_files_per_complaint=int(get("EVIDENCE_MAX_FILES")),
                 shop_quota_bytes=int(get("EVIDENCE_SHOP_QUOTA_BYTES")),
-                limits=InspectLimits(),
+                limits=InspectLimits(
+                    pdf_content_bytes=int(float(get("EVIDENCE_PDF_CONTENT_MB")) * MiB)
+                ),
             ),
             imports=TableLimits(
                 max_bytes=int(get("IMPORT_MAX_BYTES")), max_rows=int(get("IMPORT_MAX_ROWS"))

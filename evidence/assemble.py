@@ -103,6 +103,22 @@ def _shown_box(page: PageObject) -> tuple[float, float, float, float, int]:
     return x0, y0, x1, y1, int(page.get("/Rotate", 0) or 0) % 360
 
 
+def assemblable_pages(path: Path) -> int:
+    """The page count of a PDF, once each page has been taken as `Assembler.add_pdf` takes it.
+
+    Every object a page refers to is read here, so a file that would stop the bundle (a
+    stream longer than the file, a broken object) fails before the plan counts its pages.
+    """
+    trial = PdfWriter()
+    reader = PdfReader(path)
+    for page in reader.pages:
+        for key in DROPPED_PAGE_KEYS:
+            if key in page:
+                del page[key]
+        _shown_box(trial.add_page(page))
+    return len(reader.pages)
+
+
 @dataclass
 class Bookmark:
     title: str

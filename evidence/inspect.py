@@ -31,6 +31,11 @@ class InspectLimits:
     max_pages: int = 200
     max_lines: int = 200_000
     max_bytes: int = 50 * 1024 * 1024
+    # What a PDF's drawn streams may unpack to: all together, any one, and in how long
+    # (inside cpu_seconds, so that a crafted file gets its own message, not "too slow").
+    pdf_content_bytes: int = 200 * 1024 * 1024
+    pdf_stream_bytes: int = 100 * 1024 * 1024
+    pdf_seconds: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,9 @@ def inspect(path: Path, media_type: str, out: Path, limits: InspectLimits) -> In
     job = {
         "path": str(path), "out": str(out), "media_type": media_type,
         "limits": {"max_pixels": limits.max_pixels, "max_pages": limits.max_pages,
-                   "max_lines": limits.max_lines, "max_bytes": limits.max_bytes},
+                   "max_lines": limits.max_lines, "max_bytes": limits.max_bytes,
+                   "pdf_content_bytes": limits.pdf_content_bytes,
+                   "pdf_stream_bytes": limits.pdf_stream_bytes, "pdf_seconds": limits.pdf_seconds},
     }  # fmt: skip
     try:
         child = subprocess.run(

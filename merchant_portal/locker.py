@@ -23,6 +23,7 @@ from appeals.models import Complaint, EvidenceItem, EvidenceKind
 from appeals.permissions import Permission
 from appeals.photo_check import photo_facts
 from evidence.errors import RejectedUpload
+from evidence.names import content_disposition
 from evidence.storage import BlobStore
 from evidence.tables import N_
 from merchant_portal import jobs
@@ -202,6 +203,8 @@ def _send(
         blob_store().open(key), mimetype=media_type, as_attachment=attachment,
         download_name=download_name, max_age=0, conditional=False, etag=False,
     )  # fmt: skip
+    # Werkzeug's ASCII fallback folds full-width ．．／ into ../: every form names one file.
+    response.headers["Content-Disposition"] = content_disposition(download_name, attachment)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response

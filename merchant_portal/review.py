@@ -38,6 +38,7 @@ from appeals.models import (
 from appeals.permissions import Permission
 from appeals.photo_check import photo_facts
 from evidence.metadata import STRIPPABLE, MetadataError, strip_identifying
+from evidence.names import content_disposition
 from merchant_portal.access import permission_required
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
@@ -257,6 +258,8 @@ def _reviewer_copy(item: EvidenceItem) -> ResponseReturnValue | None:
         BytesIO(copy), mimetype=item.media_type, as_attachment=True,
         download_name=item.display_name, max_age=0, conditional=False, etag=False,
     )  # fmt: skip
+    # Never a path in any form of the name (Werkzeug's ASCII fallback folds ．．／ into ../).
+    response.headers["Content-Disposition"] = content_disposition(item.display_name, True)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response

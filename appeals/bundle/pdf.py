@@ -21,7 +21,7 @@ from appeals.evidence_text import read_texts
 from appeals.models import Appeal, AppealVersion, Complaint, Order
 from appeals.rebuttal import row_label
 from evidence import pdfpages
-from evidence.assemble import display_of
+from evidence.assemble import assemblable_pages, display_of
 from evidence.pdfpages import Document, Fields, Gap, Grid, Heading, Lines, Text
 from evidence.storage import CHUNK, BlobStore
 
@@ -113,8 +113,8 @@ def prepare_document(exhibit: Exhibit, store: BlobStore, workdir: Path, wording:
     if item.media_type == "application/pdf":
         path = workdir / f"exhibit-{exhibit.label}.pdf"
         _copy_blob(store, item.blob_key, path)
+        exhibit.pages = assemblable_pages(path)
         exhibit.document = path
-        exhibit.pages = len(PdfReader(path).pages)
         return
     document = Document(title, [Heading(title, 2)])
     if caption:
@@ -140,6 +140,43 @@ def prepare_document(exhibit: Exhibit, store: BlobStore, workdir: Path, wording:
     path = workdir / f"exhibit-{exhibit.label}.pdf"
     exhibit.pages = pdfpages.render(document, path)
     exhibit.document = path
+
+
+# What an exhibit that could not be put into the bundle says in its place.
+UNAVAILABLE = (
+    "This exhibit could not be included in the bundle: its stored file could not be read "
+    "or put into a PDF. It stays in the shop's evidence locker.",
+    "此证据无法放入证据包：已存储的文件无法读取或无法转换为 PDF。原文件仍保存在店铺的证据库中。",
+)
+UNAVAILABLE_FIELDS = {"name": ("File", "文件"), "original": ("In the ZIP", "压缩包中")}
+SHIPPED = {
+    True: ("the original file, under originals/", "原文件，位于 originals/ 目录"),
+    False: ("a note in its place: the file could not be read", "一份说明：文件无法读取"),
+}
+
+
+def placeholder_document(
+    exhibit: Exhibit, workdir: Path, wording: Wording, *, original_shipped: bool
+) -> None:
+    """One page in place of an exhibit that failed: what it was, and that it is missing."""
+    title, caption = exhibit_title(exhibit, wording)
+    document = Document(title, [Heading(title, 2)])
+    if caption:
+        document.blocks.append(Text(caption, muted=True))
+    english, chinese = UNAVAILABLE
+    document.blocks += [Gap(), Text(english), Text(chinese), Gap()]
+    document.blocks.append(
+        Fields(
+            [
+                (bi(UNAVAILABLE_FIELDS["name"]), exhibit.item.display_name),
+                (bi(FIELDS["sha"]), exhibit.entry.get("sha256") or exhibit.item.sha256),
+                (bi(UNAVAILABLE_FIELDS["original"]), bi(SHIPPED[original_shipped])),
+            ]
+        )
+    )
+    path = workdir / f"exhibit-{exhibit.label}-unavailable.pdf"
+    exhibit.pages = pdfpages.render(document, path)
+    exhibit.document, exhibit.image, exhibit.lines = path, None, {}
 
 
 def scanned_layers(exhibits: list[Exhibit], workdir: Path) -> dict[str, dict[int, PageObject]]:

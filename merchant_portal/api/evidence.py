@@ -38,7 +38,11 @@ class EvidenceIn(BaseModel):
 
 
 def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
-    """Take the request's multipart `file` into the complaint's locker; refusals are 422."""
+    """Take the request's multipart `file` into the complaint's locker.
+
+    A refused file is a 422 whose `code` (and `reason`) is intake's own, the one the upload
+    form shows: `malformed_pdf`, `pdf_too_complex`, `too_many_pixels`...
+    """
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput(N_("This field is required."), field="file")
