@@ -9,29 +9,31 @@ bundle; a ready build is reused for every later download of the same version.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from appeals import audit
-from appeals.bundle import Wording, build
+from appeals import audit, checkpoints, notices
+from appeals.bundle import SigningKey, Wording, build
 from appeals.clock import utcnow
 from appeals.db import READ_ONLY
 from appeals.errors import N_, Conflict, NotFound
 from appeals.models import Appeal, AppealVersion, BuildState, BundleBuild
 from appeals.permissions import Actor, Permission, Role, require
 from appeals.policies import BudgetProfile
+from evidence import scratch
 from evidence.storage import BlobStore
 
 # A queued or running build that has not reported for this long is taken as lost (its
-# process died) and is queued again on the next request.
+# process died) and is queued again on the next request. This is the fallback for owners
+# on other machines: one on this machine is proven dead by its lease at once (take_over).
 STALE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 
@@ -102,13 +104,14 @@ def request_build(
 @dataclass(frozen=True)
 class BuildSettings:
     store: BlobStore
-    key: bytes
+    key: SigningKey
     workdir: Path
     profile: BudgetProfile
     font: str | None
     time_zone: str  # the shop's, for times chat exports and traces write without one
     wording: Wording | None = None
     threads: int = 2
+    checkpoints: Path | None = None  # the audit chain's signed heads, carried in manifests
 
 
 def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings) -> BuildState:
@@ -117,16 +120,12 @@ def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings)
         found = session.get(BundleBuild, build_id)
         if found is None or found.state is BuildState.READY:
             return found.state if found else BuildState.FAILED
-        found.state, found.started_at, found.attempts = (
-            BuildState.RUNNING,
-            utcnow(),
-            found.attempts + 1,
-        )
-        found.heartbeat_at = utcnow()
+        owners = scratch.leases_beside(settings.workdir)
+        if not _claim(session, found, scratch.hold(owners), owners):
+            return found.state  # another living process is building it
         session.commit()
         version_id = found.version_id
-    settings.workdir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"bundle-{build_id}-", dir=settings.workdir))
+    folder = scratch.make_scratch_dir(settings.workdir, f"bundle-{build_id}")
     last_report = 0.0
 
     def progress(done: int, steps: int) -> None:
@@ -150,6 +149,8 @@ def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings)
                 wording=settings.wording, profile=settings.profile, font=settings.font,
                 time_zone=settings.time_zone, progress=progress,
                 threads=settings.threads,
+                audit_checkpoint=checkpoints.latest(settings.checkpoints)
+                if settings.checkpoints else None,
             )  # fmt: skip
         pdf_key = settings.store.put(built.pdf)
         zip_key = settings.store.put(built.zip)
@@ -160,6 +161,7 @@ def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings)
             row.pages, row.report, row.finished_at = built.pages, built.report, utcnow()
             row.done = row.steps = max(row.steps, 1)
             row.error = None
+            _tell_of_placeholders(session, row, built.report)
             session.commit()
             return BuildState.READY
     except Exception as error:
@@ -171,6 +173,108 @@ def run(sessions: Callable[[], Session], build_id: int, settings: BuildSettings)
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _claim(session: Session, found: BundleBuild, owner: str, owners: Path) -> bool:
+    """Mark the build running for `owner`; False if another living process holds it.
+
+    One conditional update, so that of two processes handed the same build (a queue's
+    second delivery, a takeover racing a retry) only one builds it.
+    """
+    if found.state is BuildState.RUNNING and found.owner not in (None, owner):
+        fresh = (found.heartbeat_at or found.requested_at) >= utcnow() - STALE_AFTER
+        if fresh and scratch.liveness(owners, found.owner) is not scratch.Liveness.DEAD:
+            return False
+    now = utcnow()
+    claimed = session.execute(
+        update(BundleBuild)
+        .where(BundleBuild.id == found.id, BundleBuild.attempts == found.attempts,
+               BundleBuild.state == found.state)
+        .values(state=BuildState.RUNNING, started_at=now, heartbeat_at=now,
+                attempts=found.attempts + 1, owner=owner)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        session.rollback()
+        return False
+    session.refresh(found)
+    return True
+
+
+def take_over(
+    session: Session, owners: Path, owner: str | None, now: datetime | None = None
+) -> list[int]:
+    """Queue again the builds whose process is proven dead; the ids, to enqueue now.
+
+    `owners` is the lease folder (evidence.scratch) that proves it; `owner` is the process
+    that will run them from its own threads (None: a shared queue such as Redis). A build
+    whose process died on each of its attempts fails instead of taking the next one down
+    too. Flushes, never commits.
+    """
+    now = now or utcnow()
+    taken = []
+    found = session.execute(
+        select(BundleBuild.id, BundleBuild.owner, BundleBuild.attempts).where(
+            BundleBuild.state.in_((BuildState.QUEUED, BuildState.RUNNING)),
+            BundleBuild.owner.is_not(None),
+        )
+    ).all()
+    for build_id, dead, attempts in found:
+        if dead is None or scratch.liveness(owners, dead) is not scratch.Liveness.DEAD:
+            continue
+        again = attempts < MAX_ATTEMPTS
+        values: dict[str, Any] = (
+            {"state": BuildState.QUEUED, "done": 0, "error": None, "owner": owner,
+             "requested_at": now, "heartbeat_at": now}
+            if again
+            else {"state": BuildState.FAILED, "finished_at": now, "owner": None,
+                  "error": f"ProcessDied: its process died on each of {attempts} attempts"}
+        )  # fmt: skip
+        # Conditional on the dead owner: of two starts at once, one takes each build.
+        changed = session.execute(
+            update(BundleBuild)
+            .where(BundleBuild.id == build_id, BundleBuild.owner == dead)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], changed).rowcount == 1 and again:
+            taken.append(build_id)
+    session.expire_all()
+    return taken
+
+
+def assign(session: Session, build_id: int, owner: str) -> None:
+    """Name `owner` as the process that has a queued build in its own threads."""
+    session.execute(
+        update(BundleBuild)
+        .where(BundleBuild.id == build_id, BundleBuild.state == BuildState.QUEUED)
+        .values(owner=owner)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def live_owners(session: Session) -> frozenset[str]:
+    """Owners named by queued and running builds (their leases stay for a takeover)."""
+    return frozenset(
+        session.scalars(
+            select(BundleBuild.owner).where(
+                BundleBuild.state.in_((BuildState.QUEUED, BuildState.RUNNING)),
+                BundleBuild.owner.is_not(None),
+            )
+        )
+    )
+
+
+def _tell_of_placeholders(session: Session, row: BundleBuild, report: dict[str, Any]) -> None:
+    """The shop hears of exhibits that went into its bundle as a placeholder page."""
+    labels = [entry["label"] for entry in report.get("unavailable", [])]
+    if labels:
+        appeal = session.get_one(Appeal, row.appeal_id)
+        notices.notify(
+            session, notices.shop_user_ids(session, appeal.shop_id), appeal,
+            "bundle_incomplete", {"labels": ", ".join(labels)}, now=utcnow(),
+            dedupe=f"bundle_incomplete:{row.id}",
+        )  # fmt: skip
 
 
 def _describe(error: Exception) -> str:

@@ -2,7 +2,9 @@
 
 Keys are made here, from the content's SHA-256, never from an uploaded name. A blob is
 written completely (temp file, fsync, rename, directory fsync) before anything refers to
-it; a crash leaves at most an orphan, which `sweep` removes.
+it; a crash leaves at most an orphan, which `sweep` removes, and a partial file under
+`tmp/` named for its writer's lease (evidence.scratch), which `sweep_partial` removes once
+its writer is dead or, for one it cannot judge, old.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import hashlib
 import io
 import os
 import re
-import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
+
+from evidence import scratch
+from evidence.scratch import Removed, filesystem_now
+
+__all__ = ["BlobStore", "LocalStore", "MemoryStore", "Removed", "S3Store", "filesystem_now"]
 
 CHUNK = 1024 * 1024
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -54,12 +59,18 @@ class BlobStore(Protocol):
 
     def age_seconds(self, key: str) -> float: ...
 
+    def size(self, key: str) -> int: ...
+
+    def sweep_partial(self, min_age_seconds: float) -> list[Removed]: ...
+
 
 class LocalStore:
     """A content-addressed folder: <root>/ab/cd/<sha256>."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, owners: Path | None = None) -> None:
         self.root = root
+        # Writers' leases (evidence.scratch) live outside the folder of blobs.
+        self.owners = owners or scratch.leases_beside(root)
         (root / "tmp").mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
@@ -72,7 +83,7 @@ class LocalStore:
         if final.exists():
             return key
         final.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.root / "tmp" / f"{key}.{secrets.token_hex(4)}"
+        partial = scratch.scratch_path(self.root / "tmp", key, self.owners)
         try:
             with source.open("rb") as reader, partial.open("xb") as writer:
                 while chunk := reader.read(CHUNK):
@@ -106,6 +117,13 @@ class LocalStore:
     def age_seconds(self, key: str) -> float:
         return filesystem_now(self.root) - self._path(key).stat().st_mtime
 
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def sweep_partial(self, min_age_seconds: float) -> list[Removed]:
+        """Remove what killed writers left under tmp/ (a live writer's file stays)."""
+        return scratch.sweep(self.root / "tmp", "partial blob", min_age_seconds, self.owners)
+
 
 class MemoryStore:
     """Blobs in a dict, for unit tests."""
@@ -133,6 +151,12 @@ class MemoryStore:
 
     def age_seconds(self, key: str) -> float:
         return time.time() - self.blobs[check_key(key)][1]
+
+    def size(self, key: str) -> int:
+        return len(self.blobs[check_key(key)][0])
+
+    def sweep_partial(self, min_age_seconds: float) -> list[Removed]:
+        return []
 
 
 class S3Store:
@@ -200,25 +224,32 @@ class S3Store:
         now = parsedate_to_datetime(served).timestamp() if served else time.time()
         return now - modified
 
+    def size(self, key: str) -> int:
+        head = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        return int(head["ContentLength"])
 
-def filesystem_now(folder: Path) -> float:
-    """Now, as the file system that stamps `folder`'s files tells it.
-
-    A file's age is read against the clock that wrote its mtime, so that a file server's
-    skew (or a process whose clock was moved) never makes a fresh file look old.
-    """
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".now-") as probe:
-        return os.fstat(probe.fileno()).st_mtime
+    def sweep_partial(self, min_age_seconds: float) -> list[Removed]:
+        """Nothing to sweep: put() is one PutObject request, and the store keeps nothing of
+        a request that did not complete (no multipart uploads are ever started)."""
+        return []
 
 
 def sweep(store: BlobStore, referenced: set[str], min_age_seconds: float = 3600) -> list[str]:
     """Delete blobs no row references, once old enough not to be a write in progress."""
+    return [found.name for found in sweep_orphans(store, referenced, min_age_seconds)]
+
+
+def sweep_orphans(
+    store: BlobStore, referenced: set[str], min_age_seconds: float = 3600
+) -> list[Removed]:
+    """`sweep`, saying how many bytes each removed blob held."""
     removed = []
     for key in list(store.keys()):
         if key in referenced:
             continue
         with contextlib.suppress(FileNotFoundError, KeyError):
             if store.age_seconds(key) >= min_age_seconds:
+                size = store.size(key)
                 store.delete(key)
-                removed.append(key)
+                removed.append(Removed("orphan blob", key, size))
     return removed

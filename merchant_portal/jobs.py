@@ -12,6 +12,11 @@ Whichever runs it, the task body is `appeals.builds.run`, with the same settings
 Reading the text of new pictures (appeals.reading) goes the same way, on a queue of its
 own so that a build never waits behind a reading: a second background thread, the huey
 task `read_evidence`, or inline. `PORTAL_READ_EVIDENCE=0` turns reading off.
+
+A build names the process that has it (queued in its threads, or running): every server
+and worker start, and `sweep-orphans`, take over at once the builds of a process that
+died on this machine (`take_over_builds`); the five-minute stale timeout of
+`appeals.builds` remains for processes on other machines.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
 from appeals import builds, reading
 from appeals.models import BuildState
+from evidence import scratch
 from merchant_portal.context import context
 from merchant_portal.i18n import PortalWording
 
@@ -60,6 +67,7 @@ def settings(app: Flask | None = None) -> builds.BuildSettings:
         font=found.policies.bundle_font,
         time_zone=found.policies.time_zone,
         threads=int(app.config.get("BUNDLE_THREADS", 2)),
+        checkpoints=found.checkpoints,
     )
 
 
@@ -73,6 +81,33 @@ def run_now(app: Flask, build_id: int) -> BuildState:
 def enqueue(build_id: int) -> None:
     """Start the build the configured way; the request goes on (except inline)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if context(app).queue == "thread":
+        # Queued in this process's threads: if it dies before they start, the next start
+        # sees a dead owner and takes the build over.
+        with app.extensions["appeal_desk.sessions"]() as session:
+            builds.assign(session, build_id, scratch.hold(_owners(app)))
+            session.commit()
+    _dispatch(app, build_id)
+
+
+def take_over_builds(app: Flask) -> list[int]:
+    """Queue again, and start, the builds whose process died on this machine; their ids."""
+    owner = None if context(app).queue == "redis" else scratch.hold(_owners(app))
+    with app.extensions["appeal_desk.sessions"]() as session:
+        taken = builds.take_over(session, _owners(app), owner)
+        session.commit()
+    for build_id in taken:
+        log.warning("bundle build %s: its process died; taken over", build_id)
+        _dispatch(app, build_id)
+    return taken
+
+
+def _owners(app: Flask) -> Path:
+    """The lease folder of this app's builds (beside its bundle work folder)."""
+    return scratch.leases_beside(context(app).bundle_workdir)
+
+
+def _dispatch(app: Flask, build_id: int) -> None:
     queue = context(app).queue
     if queue == "inline":
         try:
@@ -220,3 +255,22 @@ def serve_worker(app: Flask, workers: int = 1) -> Any:
     huey = redis_huey(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])
     return huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                 check_worker_health=False)  # fmt: skip
+
+
+def sweep_scratch(app: Flask, min_age_seconds: float) -> list[scratch.Removed]:
+    """Remove what dead processes left in this app's work folders (see evidence.scratch).
+
+    A living process's scratch stays whatever its age; unowned scratch goes once nothing
+    in it has changed for `min_age_seconds`.
+    """
+    found = context(app)
+    removed = [
+        *found.store.sweep_partial(min_age_seconds),
+        *scratch.sweep(found.bundle_workdir, "bundle scratch", min_age_seconds),
+        *scratch.sweep(found.quarantine, "quarantine", min_age_seconds),
+        *scratch.sweep(found.data_dir / "reading-work", "reading work", min_age_seconds),
+    ]
+    with app.extensions["appeal_desk.sessions"]() as session:
+        named = builds.live_owners(session)  # kept for a takeover on another start
+    scratch.drop_dead_leases(_owners(app), named)
+    return removed

@@ -21,8 +21,14 @@ class PortalServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         from merchant_portal import create_app
+        from merchant_portal.jobs import take_over_builds
 
-        return create_app()
+        app = create_app()
+        try:  # what a killed server left half built is taken over now, not in five minutes
+            take_over_builds(app)
+        except Exception:
+            app.logger.exception("taking over the builds of dead processes failed")
+        return app
 
 
 def run(*, host: str, port: int, workers: int, threads: int) -> None:

@@ -49,6 +49,9 @@ class BundleBuild(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The process that is building it, or has it queued in its own threads: a token of
+    # evidence.scratch, whose lease proves at once whether that process still lives.
+    owner: Mapped[str | None] = mapped_column(String(80))
 
     version: Mapped[AppealVersion] = relationship()
 
