@@ -242,7 +242,7 @@ def ingest(work: Path, files: list[tuple[Path, str, str]]) -> tuple[str, int, fl
 def child_ours(
     url: str, version_id: int, work: Path, out: Path, cold: bool = False
 ) -> dict[str, object]:
-    from appeals.bundle import Exhibit, build, signing_key
+    from appeals.bundle import Exhibit, KeyFolder, build
 
     if cold:  # as for files stored without a page copy: every large photo decoded here
         Exhibit.source_for = lambda self, rung: self.item.redacted_key or self.item.normalized_key  # type: ignore[method-assign]
@@ -254,7 +254,7 @@ def child_ours(
     with make_session_factory(engine)() as session:
         version = session.get_one(AppealVersion, version_id)
         built = build(
-            session, version, LocalStore(work / "blobs"), out, key=signing_key("bench"),
+            session, version, LocalStore(work / "blobs"), out, key=KeyFolder(work / "keys").signer(),
             profile=LIFTED.budget, font=LIFTED.bundle_font, time_zone=LIFTED.time_zone,
         )  # fmt: skip
     return {"pages": built.pages, "pdf": built.pdf.stat().st_size, "zip": built.zip.stat().st_size}

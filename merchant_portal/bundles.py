@@ -22,11 +22,12 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from appeals import builds
-from appeals.bundle import verify
+from appeals.bundle import Verification, verify
 from appeals.models import Appeal, BuildState, BundleBuild
 from appeals.permissions import Actor, Permission
 from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
+from evidence.names import content_disposition
 from merchant_portal import jobs
 from merchant_portal.access import permission_required
 from merchant_portal.context import context
@@ -52,11 +53,12 @@ def ensure_build(actor: Actor, appeal: Appeal) -> BundleBuild:
 def send_bundle(appeal: Appeal, build: BundleBuild, kind: str) -> ResponseReturnValue:
     key = build.pdf_key if kind == "pdf" else build.zip_key
     assert key is not None
+    name = f"{appeal.number}-v{build.version.number}-bundle.{kind}"
     response = send_file(
         blob_store().open(key), mimetype=MEDIA[kind], as_attachment=True,
-        download_name=f"{appeal.number}-v{build.version.number}-bundle.{kind}",
-        max_age=0, conditional=False, etag=False,
+        download_name=name, max_age=0, conditional=False, etag=False,
     )  # fmt: skip
+    response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Digest"] = f"sha-256={key}"
@@ -141,7 +143,7 @@ def verify_upload() -> ResponseReturnValue:
                 status = 422
             else:
                 try:
-                    result = verify(received.path, _key())
+                    result = verify(received.path, context().bundle_trust())
                 finally:
                     discard(received)
         else:
@@ -149,12 +151,9 @@ def verify_upload() -> ResponseReturnValue:
     return render_template("review/verify.html", form=form, result=result), status
 
 
-def _key() -> bytes:
-    return context().signing_key
-
-
-def verify_file(path: Path) -> Any:
-    return verify(path, _key())
+def verify_file(path: Path) -> Verification:
+    """Check a bundle ZIP against this portal's published keys (and its old HMAC key)."""
+    return verify(path, context().bundle_trust())
 
 
 def scratch_dir() -> Path:

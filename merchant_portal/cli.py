@@ -20,8 +20,7 @@ from appeals.errors import DomainError
 from appeals.models import Appeal, Shop
 from appeals.permissions import Role
 from evidence.errors import RejectedUpload
-from evidence.intake import sweep_quarantine
-from evidence.storage import sweep
+from evidence.storage import sweep_orphans as sweep_blobs
 from evidence.tables import iter_rows
 from merchant_portal.context import context, policies
 from merchant_portal.database import db
@@ -41,9 +40,37 @@ def _domain_errors_as_usage(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create or upgrade the database schema to the latest version."""
-    bind = current_app.config.get("DATABASE_BIND") or current_app.config["DATABASE_ENGINE"]
+    """Create or upgrade the database schema to the latest version.
+
+    With PORTAL_DATABASE_OWNER_URL the migrations run as the tables' owner, and with
+    PORTAL_DATABASE_APP_ROLE that owner grants the application's role (the one in
+    PORTAL_DATABASE_URL) what it may do: write every table, but only read and append to
+    the audit trail (PostgreSQL).
+    """
+    from sqlalchemy import Engine
+
+    from appeals.db import make_engine
+
+    config = current_app.config
+    owner_url = config.get("DATABASE_OWNER_URL")
+    bind: Any = (
+        make_engine(owner_url)
+        if owner_url
+        else (config.get("DATABASE_BIND") or config["DATABASE_ENGINE"])
+    )
     migrate.upgrade(bind)
+    role = config.get("DATABASE_APP_ROLE")
+    if role:
+        try:
+            with bind.begin() if isinstance(bind, Engine) else bind.begin_nested() as conn:
+                migrate.grant_app_role(conn if isinstance(bind, Engine) else bind, role)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(
+            f"Role {role} may use the portal's tables; the audit trail only to read and append."
+        )
+    if owner_url:
+        bind.dispose()
     click.echo("Database is at the latest schema.")
 
 
@@ -232,27 +259,52 @@ def import_complaints(path: Path) -> None:
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
-    """Check the audit trail's hash chain; exits 1 and names the entry if it was tampered with."""
+    """Check the audit trail's hash chain and its signed checkpoints; exits 1 and names the
+    entry if it was tampered with, or the checkpoint a recomputed chain contradicts."""
+    from appeals import checkpoints
+
     report = audit.verify(db())
-    if report.intact:
-        click.echo(f"Audit trail intact: {report.checked} entries verified.")
-        return
-    click.echo(f"Audit trail BROKEN at entry {report.event_id}: {report.problem}.")
-    raise SystemExit(1)
+    if not report.intact:
+        click.echo(f"Audit trail BROKEN at entry {report.event_id}: {report.problem}.")
+        raise SystemExit(1)
+    click.echo(f"Audit trail intact: {report.checked} entries verified.")
+    found = context()
+    proof = checkpoints.verify(db(), found.checkpoints, found.signing_keys.public_keys())
+    if not proof.intact:
+        click.echo(f"Audit trail CONTRADICTS its signed checkpoints: {proof.problem}.")
+        raise SystemExit(1)
+    if proof.proven_through is None:
+        click.echo("No signed checkpoint yet: the chain is not proven against a rewrite.")
+    else:
+        click.echo(f"Proven by {proof.checked} signed checkpoints through entry "
+                   f"{proof.proven_through} (signed {proof.proven_at}).")  # fmt: skip
 
 
 @click.command("sweep-orphans")
 @click.option("--min-age", default=3600, show_default=True, help="Seconds a blob must be old.")
 @with_appcontext
 def sweep_orphans(min_age: int) -> None:
-    """Delete stored blobs that no evidence row refers to (left by crashes or removals)."""
-    from merchant_portal.locker import blob_store
+    """Take over the builds of dead processes; delete blobs no row refers to, and the
+    scratch that dead processes left (a living process's scratch stays, whatever its age)."""
+    from merchant_portal import jobs
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     kept = locker.referenced_keys(db()) | builds.published_keys(db())
-    removed = sweep(blob_store(), kept, min_age_seconds=min_age)
-    stale = sweep_quarantine(context().quarantine, min_age)
-    stale += sweep_quarantine(context().data_dir / "reading-work", min_age)
-    click.echo(f"{len(removed)} orphan blobs removed, {stale} stale quarantine files removed.")
+    db().rollback()
+    removed = sweep_blobs(context().store, kept, min_age_seconds=min_age)
+    # After the blob sweep: a build taken over here publishes blobs no row names yet.
+    taken = jobs.take_over_builds(app)
+    removed += jobs.sweep_scratch(app, min_age)
+    stale = sum(1 for found in removed if found.kind in ("quarantine", "reading work"))
+    orphans = sum(1 for found in removed if found.kind == "orphan blob")
+    click.echo(f"{orphans} orphan blobs removed, {stale} stale quarantine files removed.")
+    for kind in ("orphan blob", "partial blob", "bundle scratch", "quarantine", "reading work"):
+        of_kind = [found for found in removed if found.kind == kind]
+        size = sum(found.size for found in of_kind)
+        click.echo(f"  {kind}: {len(of_kind)} removed, {size} bytes")
+    jobs.wait_for_threads(app)
+    for build_id in taken:
+        click.echo(f"build {build_id}: its process had died; taken over and run again")
 
 
 @click.command("build-bundle")
@@ -294,29 +346,40 @@ def build_bundle(appeal_id: int, out: Path) -> None:
 
 @click.command("verify-bundle")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Check with this public key alone, offline: a PEM file "
+              "or the JSON published at /api/v1/signing-keys.")  # fmt: skip
 @with_appcontext
-def verify_bundle(path: Path) -> None:
+def verify_bundle(path: Path, public_key: Path | None) -> None:
     """Check a bundle ZIP: every file against the manifest, the manifest against its signature."""
-    from merchant_portal.bundles import verify_file
+    from appeals.bundle import Trust, verify
+    from appeals.bundle.verify_offline import KeysUnreadable, load_public_keys, report
 
-    result = verify_file(path)
-    manifest = result.manifest or {}
-    if manifest:
-        click.echo(f"Appeal {manifest.get('appeal')} version {manifest.get('version')}")
-    click.echo(f"signature: {result.signature}")
-    for title, names in (("changed", result.changed), ("missing", result.missing),
-                         ("added", result.added), ("problem", result.problems)):  # fmt: skip
-        for name in names:
-            click.echo(f"{title}: {name}")
-    for said in result.metadata():
-        removed = "removed " + ", ".join(said["removed"]) if said["removed"] else "none to remove"
-        what = "kept by the merchant" if said["kept_by_merchant"] else removed
-        click.echo(f"metadata: {said['path']}: {what}")
-    if result.intact:
-        click.echo("INTACT: every file matches the manifest and the signature holds.")
-        return
-    click.echo("NOT INTACT")
-    raise SystemExit(1)
+    if public_key is None:
+        from merchant_portal.bundles import verify_file
+
+        result = verify_file(path)
+    else:  # neither the database nor the portal's secret or key folder is read
+        try:
+            keys = load_public_keys(public_key.read_bytes())
+        except KeysUnreadable as error:
+            raise click.ClickException(f"{public_key}: {error}") from None
+        result = verify(path, Trust(keys))
+    click.echo("\n".join(report(result)))
+    if not result.intact:
+        raise SystemExit(1)
+
+
+@click.command("rotate-signing-key")
+@with_appcontext
+def rotate_signing_key() -> None:
+    """Make a new bundle signing key; it signs from now on, older keys stay published."""
+    folder = context().signing_keys
+    key = folder.rotate()
+    click.echo(f"New signing key in {folder.path}; every key stays published.")
+    if folder.chosen and folder.chosen != key.key_id:
+        click.echo(f"PORTAL_SIGNING_KEY_ID still chooses {folder.chosen} to sign.")
+    click.echo(key.key_id)
 
 
 @click.command("tick")
@@ -347,6 +410,7 @@ def worker(workers: int) -> None:
 
     Ticker(app).start()  # windows, reminders and the email outbox, every minute
     consumer = jobs.serve_worker(app, workers)
+    jobs.take_over_builds(app)  # what a killed worker on this machine was building
     jobs.resume_readings(app)  # what a stopped worker or web process left unread
     consumer.run()
 
@@ -385,6 +449,7 @@ COMMANDS = [
     read_evidence,
     build_bundle,
     verify_bundle,
+    rotate_signing_key,
     tick_command,
     worker,
     init_db,

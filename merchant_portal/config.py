@@ -48,7 +48,11 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_QUEUE": None,
     "BUNDLE_QUEUE_NAME": "appeal-desk-bundles",
     "BUNDLE_THREADS": 2,
-    "BUNDLE_SIGNING_KEY": None,
+    "BUNDLE_SIGNING_KEY": None,  # the HMAC secret of old (/1, /2) bundles; default SECRET_KEY
+    # Ed25519/P-256 bundle signing keys: files in a folder (DATA_DIR/keys), never the
+    # database; the newest signs unless SIGNING_KEY_ID chooses one (`rotate-signing-key`).
+    "SIGNING_KEYS_DIR": None,
+    "SIGNING_KEY_ID": None,
     # Reading the text of pictures after intake (jobs.enqueue_reading); 0 turns it off.
     "READ_EVIDENCE": True,
     # Email notifications (sent from the outbox by `send-notifications` or the worker).

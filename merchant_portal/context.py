@@ -2,7 +2,8 @@
 
 `build_context` reads a loaded configuration (the app's, or any mapping of the same
 settings, as the benches use) into the rules (`Policies`), the blob store, the data folder,
-the bundle signing key, the fingerprint key and the bundle queue. The web app builds it in
+the bundle signing keys (a key folder, never the database), the fingerprint key and the
+bundle queue. The web app builds it in
 its factory, and the API, the CLI, the worker and the tick all run inside that app, so
 every door reads the same object.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from appeals.bundle import signing_key
+from appeals.bundle import KeyFolder, SigningKey, Trust, signing_key
 from appeals.policies import Policies
 from evidence.storage import BlobStore, LocalStore, S3Store
 
@@ -31,15 +32,27 @@ class PortalContext:
     policies: Policies
     store: BlobStore
     data_dir: Path
-    signing_key: bytes
+    signing_keys: KeyFolder
+    legacy_signing_key: bytes  # the HMAC key that sealed bundles of formats /1 and /2
     fingerprint_key: bytes
     queue: str
     reads: bool  # read the text of new pictures after intake (appeals.reading)
+    # Signed checkpoints of the audit chain's head, outside the database (appeals.checkpoints).
+    checkpoints: Path = Path()
 
     @property
     def quarantine(self) -> Path:
         """Where uploads wait while they are typed and decoded."""
         return self.data_dir / "quarantine"
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key that signs bundles now (made in the key folder at first use)."""
+        return self.signing_keys.signer()
+
+    def bundle_trust(self) -> Trust:
+        """What bundles are checked against: every published key and the old HMAC key."""
+        return Trust(self.signing_keys.public_keys(), self.legacy_signing_key)
 
     @property
     def bundle_workdir(self) -> Path:
@@ -54,11 +67,18 @@ def build_context(settings: Mapping[str, Any]) -> PortalContext:
         policies=Policies.from_settings(settings),
         store=_blob_store(settings, data_dir),
         data_dir=data_dir,
-        signing_key=signing_key(settings.get("BUNDLE_SIGNING_KEY") or settings["SECRET_KEY"]),
+        signing_keys=KeyFolder(
+            Path(settings.get("SIGNING_KEYS_DIR") or data_dir / "keys"),
+            settings.get("SIGNING_KEY_ID"),
+        ),
+        legacy_signing_key=signing_key(
+            settings.get("BUNDLE_SIGNING_KEY") or settings["SECRET_KEY"]
+        ),
         # Keys buyer phone and address fingerprints; derived so there is one secret to keep.
         fingerprint_key=hashlib.sha256(b"appeal-desk fingerprints:" + secret).digest(),
         queue=_queue(settings),
         reads=str(settings.get("READ_EVIDENCE", True)).lower() not in ("0", "false", "no", "off"),
+        checkpoints=Path(settings.get("CHECKPOINTS_DIR") or data_dir / "checkpoints"),
     )
 
 

@@ -1,4 +1,7 @@
-"""The bundle ZIP: the PDF and the exhibits' files, and a manifest whose HMAC signature seals them.
+"""The bundle ZIP: the PDF and the exhibits' files, and a manifest whose signature seals them.
+
+The manifest is signed with the platform's Ed25519 key (appeals.bundle.keys), so anyone
+holding the published public key can check it (appeals.bundle.verify_offline).
 
 The files leave the shop without their GPS and device fields unless the merchant chose, for
 that file, to keep them; the manifest gives for each the hash of the copy shipped, the hash
@@ -8,7 +11,6 @@ of the shop's original (which stays in the locker untouched) and what was taken 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +20,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
+from appeals.bundle.keys import SigningKey
 from appeals.bundle.plan import Exhibit
+from appeals.bundle.verify_offline import MANIFEST, PDF_NAME, files_digest
 from appeals.errors import N_, Conflict
 from appeals.models import Appeal, AppealVersion
 from evidence.metadata import STRIPPABLE, MetadataError, strip_identifying
@@ -26,53 +30,16 @@ from evidence.storage import CHUNK, BlobStore
 
 # /2: a file's sha256 is that of the copy shipped, which may differ from original_sha256
 # (metadata taken out, said in "metadata"); /1 bundles still verify by the same rules.
-FORMAT = "appeal-desk-bundle/2"
-MANIFEST = "manifest.json"
-PDF_NAME = "bundle.pdf"
+# /3: the manifest signed with Ed25519 (was an HMAC of the portal's secret, which /1 and /2
+# bundles keep and still verify with), and bundle.pdf carrying a PAdES signature.
+FORMAT = "appeal-desk-bundle/3"
+__all__ = ["FORMAT", "MANIFEST", "PDF_NAME", "files_digest", "manifest_of", "write_zip"]
 # Media types already compressed: stored in the ZIP as they are (deflating them costs
 # 14x the time and saves about 2%).
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STORED_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/webp", "image/heic", "application/pdf", XLSX}
 )
-
-
-def signing_key(secret: str | bytes) -> bytes:
-    """The bundle signing key, derived from the portal's secret key."""
-    raw = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(raw, b"appeal-desk bundle signature v1", hashlib.sha256).digest()
-
-
-def key_id(key: bytes) -> str:
-    return hashlib.sha256(b"key-id:" + key).hexdigest()[:16]
-
-
-def _canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sign(manifest: dict[str, Any], key: bytes) -> dict[str, str]:
-    body = {name: value for name, value in manifest.items() if name != "signature"}
-    digest = hmac.new(key, _canonical(body), hashlib.sha256).hexdigest()
-    return {"algorithm": "HMAC-SHA256", "key_id": key_id(key), "value": digest}
-
-
-def files_digest(files: list[dict[str, Any]]) -> str:
-    """The exhibit manifest's own digest, printed on the cover.
-
-    Over each file's label, kind and the hash of the shop's copy it was made from (the
-    redacted copy, else the original), so that it is known before metadata is taken out
-    while the PDF is written; the shipped copies' hashes are sealed by the signature. For
-    every bundle of format /1 this is the same value as before.
-    """
-    rows = [[f["label"], f["kind"], _source_sha256(f)] for f in files]
-    return hashlib.sha256(_canonical(rows)).hexdigest()
-
-
-def _source_sha256(entry: dict[str, Any]) -> Any:
-    if entry.get("redacted") or not isinstance(entry.get("original_sha256"), str):
-        return entry["sha256"]
-    return entry["original_sha256"]
 
 
 def manifest_of(
@@ -115,7 +82,7 @@ def write_zip(
     manifest: dict[str, Any],
     store: BlobStore,
     when: datetime,
-    key: bytes,
+    key: SigningKey,
 ) -> None:
     """PDF and files stored, text deflated; each copy hashed as it is written.
 
@@ -142,7 +109,7 @@ def write_zip(
             if digest.hexdigest() != entry["sha256"]:
                 raise _changed(exhibit)
             entry["size"] = size
-        manifest["signature"] = sign(manifest, key)
+        manifest["signature"] = key.seal(manifest)
         info = zipfile.ZipInfo(MANIFEST, date_time=stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         bundle.writestr(info, json.dumps(manifest, ensure_ascii=False, indent=2))

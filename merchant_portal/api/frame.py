@@ -76,7 +76,7 @@ def current_api_user() -> User:
 def _authenticate() -> None:
     from flask import abort
 
-    if request.endpoint == "api.openapi":
+    if request.endpoint in ("api.openapi", "api.signing_keys"):  # public to everyone
         return
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")

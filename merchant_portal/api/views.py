@@ -15,6 +15,7 @@ from appeals.models import Complaint, ComplaintStatus, ComplaintType
 from merchant_portal.api.appeals import bundle_paths
 from merchant_portal.api.evidence import EvidenceIn, EvidenceOut, receive_api_file
 from merchant_portal.api.frame import BEARER, api, current_api_user, problem_responses, spec
+from merchant_portal.api.keys import signing_keys  # noqa: F401  (adds its route)
 from merchant_portal.context import policies
 from merchant_portal.database import db
 

@@ -15,9 +15,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from appeals import appeal, complaints, locker
-from appeals.bundle import signing_key, verify
+from appeals.bundle import verify
 from appeals.models import AppealVersion, AuditEvent, EvidenceItem, EvidenceKind, MaliciousCategory
-from merchant_portal.context import policies
+from merchant_portal.context import context, policies
 from merchant_portal.database import db
 from merchant_portal.locker import blob_store
 from tests.conftest import World, log_in, post_form
@@ -145,7 +145,7 @@ def test_reviewers_copies_lose_gps_and_camera_while_the_locker_keeps_the_origina
     version = submit(app, world, ids)
     archive = bundle_zip(app, world, version)
     manifest, copies = shipped(archive)
-    assert manifest["format"] == "appeal-desk-bundle/2"
+    assert manifest["format"] == "appeal-desk-bundle/3"
     for name, original in FILES.items():
         copy = copies[name]
         with Image.open(io.BytesIO(copy)) as image:
@@ -164,7 +164,8 @@ def test_reviewers_copies_lose_gps_and_camera_while_the_locker_keeps_the_origina
         with app.app_context():
             assert db().get_one(EvidenceItem, ids[name]).sha256 == entry["original_sha256"]
         assert locker_original(app, ids[name]) == original
-    assert verify(io.BytesIO(archive), signing_key(app.config["SECRET_KEY"])).intact
+    with app.app_context():
+        assert verify(io.BytesIO(archive), context().bundle_trust()).intact
     with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
         pdf = PdfReader(io.BytesIO(bundle.read("bundle.pdf")))
     assert pdf.metadata and pdf.metadata["/Keywords"] == manifest["files_sha256"]  # the cover's

@@ -291,6 +291,7 @@ ROUTES = [
     Route("admin.check_audit", "POST", lambda w: "/admin/audit/check", only(ADMINS, 302)),
     Route("api.me", "GET", lambda w: "/api/v1/me", expect(200, anonymous=401)),
     Route("api.openapi", "GET", lambda w: "/api/v1/openapi.json", expect(200)),
+    Route("api.signing_keys", "GET", lambda w: "/api/v1/signing-keys", expect(200)),
     Route(
         "api.list_complaints",
         "GET",
