@@ -108,6 +108,14 @@ def tick(app: Flask) -> dict[str, int]:
         result = review.close_windows(session, SYSTEM)
         result["reminders"] = notices.remind(session)
         session.commit()
+        # The audit chain's head, signed outside the database once a minute if it moved.
+        from appeals import checkpoints
+        from merchant_portal.context import context
+
+        found = context()
+        made = checkpoints.checkpoint(session, found.signing_key, found.checkpoints)
+        result["checkpoint"] = int(made["head_id"]) if made else 0
+        session.rollback()
         if app.config.get("SMTP_HOST"):
             result.update(notices.send_outbox(session, smtp_sender(app)))
         return result
