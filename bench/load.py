@@ -1,0 +1,301 @@
+"""Many merchants and reviewers through the whole journey at once, on the scaled-out stack.
+
+Seeds shops, merchant owners, reviewers and their API tokens through the domain, and
+100,000 complaints in bulk SQL, then runs Locust headless (bench/locust_journey.py) against
+one web process and then against all of them, prints p50/p95/p99 per page and API call,
+throughput, errors and the ratio, and counts every acknowledged upload, submission and
+ruling in the database. Run it inside the stack:
+
+    PORTAL_READ_EVIDENCE=0 scripts/stack.sh --web 2 --workers 1 -- \\
+        .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--complaints 100000] [--kill-web]
+
+--kill-web adds a third run on every web process in which the last one is killed with
+SIGKILL halfway through; its acknowledged writes are counted like the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, text
+
+from appeals.accounts import SYSTEM, create_api_token, create_shop, create_user
+from appeals.db import make_engine, make_session_factory
+from appeals.models import Complaint, ComplaintStatus, ComplaintType
+from appeals.permissions import Role
+
+HERE = Path(__file__).resolve().parent
+NOW = datetime.now(UTC).replace(microsecond=0)
+PASSWORD = "load bench password 1"  # noqa: S105 (throwaway accounts in a throwaway database)
+PAGE_P95_MS, LIST_P95_MS = 300, 100
+LISTS = {"GET /inbox", "GET /review/"}
+
+
+def seed(
+    engine: Engine, merchants: int, reviewers: int, complaints: int, pool: int
+) -> dict[str, Any]:
+    """Shops with one owner each, reviewers, tokens, and the complaints in bulk."""
+    factory = make_session_factory(engine)
+    plan: dict[str, Any] = {"password": PASSWORD, "merchants": [], "reviewers": []}
+    with factory() as session:
+        shops = []
+        for i in range(merchants):
+            shop = create_shop(session, SYSTEM, f"Load Shop {i:03d}")
+            user = create_user(session, SYSTEM, email=f"owner{i}@load.example", role=Role.MERCHANT_OWNER,
+                               password=PASSWORD, shop=shop)  # fmt: skip
+            shops.append(shop)
+            plan["merchants"].append(
+                {"email": user.email, "token": create_api_token(session, user, "load")[1]}
+            )
+        for i in range(reviewers):
+            user = create_user(session, SYSTEM, email=f"reviewer{i}@load.example", role=Role.REVIEWER,
+                               password=PASSWORD)  # fmt: skip
+            plan["reviewers"].append(
+                {"email": user.email, "token": create_api_token(session, user, "load")[1]}
+            )
+        session.commit()
+        shop_ids = [shop.id for shop in shops]
+    insert_complaints(engine, shop_ids, complaints, pool)
+    with engine.connect() as conn:
+        for shop_id, account in zip(shop_ids, plan["merchants"], strict=True):
+            account["pool"] = list(conn.scalars(
+                select(Complaint.id).where(Complaint.shop_id == shop_id, Complaint.external_id.like("P%"))
+            ))  # fmt: skip
+    return plan
+
+
+def insert_complaints(engine: Engine, shop_ids: list[int], total: int, pool: int) -> None:
+    """`pool` fresh open complaints per shop for the journey (P…), the rest as history (H…)."""
+    rng, types = random.Random(15), list(ComplaintType)
+    per_shop = max(pool, total // len(shop_ids))
+    started, rows = time.perf_counter(), []
+    with engine.begin() as conn:
+        for shop in shop_ids:
+            for i in range(per_shop):
+                fresh = i < pool
+                received = NOW - timedelta(
+                    hours=rng.uniform(1, 48) if fresh else rng.uniform(72, 24 * 60)
+                )
+                rows.append({
+                    "shop_id": shop, "external_id": f"{'P' if fresh else 'H'}{shop}-{i}",
+                    "order_number": f"O{shop}-{i}", "type": types[i % len(types)], "channel": "online",
+                    "description": "load bench complaint", "buyer_ref": f"b{shop}-{rng.randrange(500)}",
+                    "received_at": received, "appeal_deadline": received + timedelta(days=7),
+                    "penalty_points": 2,
+                    "status": ComplaintStatus.OPEN if fresh or i % 10 else ComplaintStatus.CLOSED,
+                    "created_at": received,
+                })  # fmt: skip
+                if len(rows) >= 20_000:
+                    conn.execute(insert(Complaint), rows)
+                    rows.clear()
+        if rows:
+            conn.execute(insert(Complaint), rows)
+        conn.execute(text("ANALYZE"))
+    count = _scalar(engine, select(func.count()).select_from(Complaint))
+    print(
+        f"seeded {count:,} complaints in {len(shop_ids)} shops in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def _scalar(engine: Engine, query: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(query) or 0)
+
+
+def run_locust(plan: dict[str, Any], hosts: list[str], args: argparse.Namespace, out: Path,
+               kill: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """One headless Locust run; returns its stats rows and acknowledged writes."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plan.json").write_text(json.dumps(plan))
+    env = {**os.environ, "LOAD_PLAN": str(out / "plan.json"), "LOAD_HOSTS": " ".join(hosts),
+           "LOAD_ACKS": str(out / "acks.json")}  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "locust"), "-f", str(HERE / "locust_journey.py"), "--headless",
+        "-u", str(args.users), "-r", str(args.spawn_rate), "--run-time", f"{args.seconds}s",
+        "--host", hosts[0], "--csv", str(out / "run"), "--only-summary", "--stop-timeout", "10",
+    ]  # fmt: skip
+    if kill is not None:
+        timer = threading.Timer(args.seconds / 2, lambda: os.killpg(kill, signal.SIGKILL))
+        timer.start()
+    subprocess.run(  # noqa: S603 (our own locust, our own arguments)
+        command,
+        env=env,
+        check=False,
+        stdout=(out / "locust.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    with (out / "run_stats.csv").open(encoding="utf-8") as handle:
+        stats = list(csv.DictReader(handle))
+    failures = []
+    if (out / "run_failures.csv").exists():
+        with (out / "run_failures.csv").open(encoding="utf-8") as handle:
+            failures = list(csv.DictReader(handle))
+    return {
+        "stats": stats,
+        "failures": failures,
+        "acks": json.loads((out / "acks.json").read_text()),
+    }
+
+
+def pools(plan: dict[str, Any], run: int, runs: int) -> dict[str, Any]:
+    """The plan with each merchant's share of fresh complaints for this run only."""
+    merchants = [{**m, "complaints": m["pool"][run::runs]} for m in plan["merchants"]]
+    return {**plan, "merchants": merchants}
+
+
+def show(title: str, result: dict[str, Any]) -> float:
+    print(f"\n{title}")
+    print(
+        f"{'request':44} {'count':>6} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'req/s':>6}  target"
+    )
+    total = 0.0
+    for row in result["stats"]:
+        name = row["Name"]
+        p95 = float(row["95%"] or 0)
+        if name == "Aggregated":
+            total = float(row["Requests/s"])
+            target = ""
+        elif row["Type"] == "GET":
+            limit = LIST_P95_MS if name in LISTS else PAGE_P95_MS
+            target = f"p95 {limit} ms: {'ok' if p95 <= limit else 'MISSED'} ({p95 / limit:.2f}x)"
+        else:
+            target = ""
+        label = f"{row['Type']} {name}" if row["Type"] else name
+        print(f"{label[:44]:44} {row['Request Count']:>6} {row['Failure Count']:>5} {row['50%']:>6} "
+              f"{row['95%']:>6} {row['99%']:>6} {float(row['Requests/s']):6.1f}  {target}")  # fmt: skip
+    for failure in result["failures"]:
+        print(
+            f"  failure x{failure['Occurrences']}: {failure['Method']} {failure['Name']}: {failure['Error'][:160]}"
+        )
+    acks = result["acks"]
+    print(f"acknowledged: {len(acks['uploads'])} uploads, {len(acks['submissions'])} submissions, "
+          f"{len(acks['rulings'])} rulings ({len(acks['lost_claims'])} claims lost to another reviewer)")  # fmt: skip
+    return total
+
+
+def exactly_once(engine: Engine, acks: list[dict[str, Any]]) -> bool:
+    """Every acknowledged write is in the database exactly once."""
+    uploads = [u for a in acks for u in a["uploads"]]
+    submissions = [s for a in acks for s in a["submissions"]]
+    rulings = [r for a in acks for r in a["rulings"]]
+    problems = []
+    with engine.connect() as conn:
+        for upload in uploads:
+            n = conn.scalar(text("SELECT count(*) FROM evidence_item WHERE complaint_id = :c AND sha256 = :h"),
+                            {"c": upload["complaint_id"], "h": upload["sha256"]})  # fmt: skip
+            if n != 1:
+                problems.append(f"upload {upload['id']}: {n} rows")
+        for sub in submissions:
+            n = conn.scalar(
+                text("SELECT count(*) FROM appeal_version WHERE appeal_id = :a"),
+                {"a": sub["appeal_id"]},
+            )
+            if n != 1:
+                problems.append(f"submission of appeal {sub['appeal_id']}: {n} versions")
+        for ruling in rulings:
+            n = conn.scalar(
+                text("SELECT count(*) FROM ruling WHERE appeal_id = :a"), {"a": ruling["appeal_id"]}
+            )
+            if n != 1:
+                problems.append(f"ruling of appeal {ruling['appeal_id']}: {n} rows")
+        stored = conn.execute(text(
+            "SELECT (SELECT count(*) FROM evidence_item), (SELECT count(*) FROM appeal_version),"
+            " (SELECT count(*) FROM ruling)"
+        )).one()  # fmt: skip
+    print(f"\nexactly once: {len(uploads)} uploads, {len(submissions)} submissions, {len(rulings)} rulings "
+          f"acknowledged; stored {stored[0]} evidence items, {stored[1]} versions, {stored[2]} rulings")  # fmt: skip
+    for problem in problems[:20]:
+        print(f"  LOST OR DOUBLED: {problem}")
+    print("exactly once: " + ("ok" if not problems else f"{len(problems)} MISSED"))
+    return not problems
+
+
+def server_errors(results: list[dict[str, Any]]) -> int:
+    return sum(
+        int(f["Occurrences"])
+        for r in results
+        for f in r["failures"]
+        if "HTTPError('5" in f["Error"]
+    )
+
+
+def tracebacks() -> int:
+    """Tracebacks the stack's processes logged; the first one is printed."""
+    logs = sorted(Path(os.environ.get("STACK_DIR", "/nonexistent"), "logs").glob("*.log"))
+    found = [
+        (log, text)
+        for log in logs
+        for text in log.read_text(errors="replace").split("Traceback")[1:]
+    ]
+    if found:
+        print(f"first traceback, in {found[0][0].name}:\nTraceback{found[0][1][:3000]}")
+    return len(found)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--complaints", type=int, default=100_000)
+    parser.add_argument("--kill-web", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep Locust's CSV and logs here")
+    args = parser.parse_args()
+    hosts = os.environ.get("STACK_WEB_URLS", "").split()
+    if not hosts or "PORTAL_DATABASE_URL" not in os.environ:
+        sys.exit("run inside the stack: scripts/stack.sh --web 2 -- .venv/bin/python bench/load.py")
+    engine = make_engine(os.environ["PORTAL_DATABASE_URL"])
+    runs: list[tuple[str, list[str], int | None]] = [
+        ("1 web process", hosts[:1], None),
+        (f"{len(hosts)} web processes", hosts, None),
+    ]
+    if args.kill_web and len(hosts) > 1:
+        pid = int(os.environ["STACK_WEB_PIDS"].split()[-1])
+        runs.append(
+            (
+                f"{len(hosts)} web processes, the last killed (SIGKILL) at {args.seconds // 2} s",
+                hosts,
+                pid,
+            )
+        )
+    merchants, reviewers = math.ceil(args.users * 0.8) + 1, math.ceil(args.users * 0.2) + 1
+    # A merchant appeals about one complaint every 1.5 s; give each run three times that.
+    pool = 3 * math.ceil(args.seconds / 1.5) * len(runs)
+    plan = seed(engine, merchants, reviewers, args.complaints, pool)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="appeal-load-"))
+    results, throughput = [], []
+    for index, (title, targets, kill) in enumerate(runs):
+        result = run_locust(
+            pools(plan, index, len(runs)), targets, args, folder / f"run{index}", kill
+        )
+        results.append(result)
+        throughput.append(show(f"{title}: {args.users} users for {args.seconds} s", result))
+    print(f"\nthroughput {len(hosts)} web / 1 web: {throughput[1]:.1f} / {throughput[0]:.1f} req/s "
+          f"= {throughput[1] / max(throughput[0], 0.001):.2f}x")  # fmt: skip
+    ok = exactly_once(engine, [r["acks"] for r in results])
+    errors = server_errors(results)
+    print(
+        f"server errors (5xx): {errors} (target 0); tracebacks in the stack's logs: {tracebacks()}"
+    )
+    print(f"Locust CSV and logs in {folder}")
+    sys.exit(0 if ok and errors == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The whole journey for Locust: merchants appeal, reviewers rule, all at once.
+
+Run by bench/load.py, which seeds the accounts and complaints and hands them over in the
+JSON file named by LOAD_PLAN; every acknowledged write is written to LOAD_ACKS at the end,
+so that load.py can count it in the database. Users are spread over the web processes in
+LOAD_HOSTS (space-separated), round-robin, as a load balancer would.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import random
+import re
+import struct
+import threading
+import zlib
+from http.cookiejar import Cookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from locust import HttpUser, between, events, task
+from requests.cookies import RequestsCookieJar
+
+PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text(encoding="utf-8"))
+HOSTS = os.environ["LOAD_HOSTS"].split()
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+QUEUE_LINK = re.compile(r'href="/review/appeals/(\d+)"')
+ACKS: dict[str, list[Any]] = {"uploads": [], "submissions": [], "rulings": [], "lost_claims": []}
+_lock = threading.Lock()
+_merchants = iter(PLAN["merchants"])
+_reviewers = iter(PLAN["reviewers"])
+_hosts = itertools.cycle(HOSTS)
+_dead: set[str] = set()
+
+
+def next_host() -> str:
+    """The next web process that has not refused a connection, as a balancer's health check."""
+    for _ in HOSTS:
+        host = next(_hosts)
+        if host not in _dead:
+            return host
+    return HOSTS[0]
+
+
+class LoopbackJar(RequestsCookieJar):
+    """Keep Secure (__Host-) cookies for http on loopback only, as browsers do.
+
+    http.cookiejar sends Secure cookies over https alone, and requests copies the jar into
+    a default one for each request, so a cookie policy would not stick: the flag is dropped
+    on the client's copy instead (the server still sets it).
+    """
+
+    def set_cookie(self, cookie: Cookie, *args: Any, **kwargs: Any) -> None:
+        if cookie.domain in {"127.0.0.1", "localhost"}:
+            cookie.secure = False
+        super().set_cookie(cookie, *args, **kwargs)
+
+
+def tiny_png(seed: int) -> bytes:
+    """A distinct 24x24 PNG per upload, so each acknowledged upload has its own hash."""
+    rng = random.Random(seed)
+    rows = b"".join(b"\0" + bytes(rng.randrange(256) for _ in range(24 * 3)) for _ in range(24))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 24, 24, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def ack(kind: str, record: Any) -> None:
+    with _lock:
+        ACKS[kind].append(record)
+
+
+@events.request.add_listener  # type: ignore[untyped-decorator]
+def _mark_refused(url: str, exception: BaseException | None = None, **_kwargs: Any) -> None:
+    refused = isinstance(
+        exception, ConnectionError | requests.ConnectionError
+    ) or "answered 0" in str(exception)
+    if exception is not None and refused:
+        _dead.add("http://" + urlsplit(url).netloc)
+
+
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
+def _write_acks(**_kwargs: Any) -> None:
+    Path(os.environ["LOAD_ACKS"]).write_text(json.dumps(ACKS), encoding="utf-8")
+
+
+class PortalUser(HttpUser):
+    abstract = True
+    wait_time = between(0.1, 0.5)
+    account: dict[str, Any]
+
+    def on_start(self) -> None:
+        self.client.base_url = next_host()
+        self.client.cookies = LoopbackJar()
+        page = self.client.get("/login", name="GET /login").text
+        token = CSRF.search(page)
+        assert token, "no CSRF token on the sign-in page"
+        with self.client.post(
+            "/login", name="POST /login", allow_redirects=False, catch_response=True,
+            data={"email": self.account["email"], "password": PLAN["password"], "csrf_token": token.group(1)},
+        ) as response:  # fmt: skip
+            if response.status_code != 302:
+                response.failure(f"sign-in answered {response.status_code}")
+        self.api = {"Authorization": f"Bearer {self.account['token']}"}
+
+    def follow_balancer(self) -> None:
+        if self.client.base_url in _dead:
+            self.client.base_url = next_host()
+
+    def page(self, path: str, name: str) -> str:
+        """A page GET that counts as failed unless it answers 200 itself (no sign-in redirect)."""
+        with self.client.get(
+            path, name=f"GET {name}", allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"answered {response.status_code}")
+            return str(response.text)
+
+    def csrf_from(self, page: str) -> str:
+        found = CSRF.search(page)
+        return found.group(1) if found else ""
+
+
+class Merchant(PortalUser):
+    """Inbox, a complaint, its locker, an upload, the appeal filled and submitted."""
+
+    weight = 4
+
+    def on_start(self) -> None:
+        self.account = next(_merchants)
+        self.pool = list(self.account["complaints"])
+        super().on_start()
+
+    @task
+    def appeal_one_complaint(self) -> None:
+        self.follow_balancer()
+        if not self.pool:
+            self.page("/inbox", "/inbox")
+            return
+        complaint = self.pool.pop()
+        self.page("/inbox", "/inbox")
+        self.page(f"/complaints/{complaint}", "/complaints/{id}")
+        self.page(f"/complaints/{complaint}/evidence", "/complaints/{id}/evidence")
+        png = tiny_png(complaint)
+        upload = self.client.post(
+            f"/api/v1/complaints/{complaint}/evidence", name="POST /api/v1/complaints/{id}/evidence",
+            headers=self.api, data={"kind": "chat_screenshot", "caption": "chat"},
+            files={"file": (f"chat-{complaint}.png", io.BytesIO(png), "image/png")},
+        )  # fmt: skip
+        if upload.status_code != 201:
+            return
+        evidence = upload.json()
+        ack(
+            "uploads",
+            {"id": evidence["id"], "complaint_id": complaint, "sha256": evidence["sha256"]},
+        )
+        draft = self.client.post(
+            "/api/v1/appeals", name="POST /api/v1/appeals", headers=self.api,
+            json={"complaint_id": complaint, "category": "other",
+                  "statement": "The buyer asked for money before filing; see the chat.",
+                  "remedies": ["void_complaint"],
+                  "rows": [{"allegation": "Item never arrived", "answer": "Signed for, see chat",
+                            "evidence_ids": [evidence["id"]]}]},
+        )  # fmt: skip
+        if draft.status_code not in (200, 201):
+            return
+        appeal = draft.json()["id"]
+        self.page(f"/appeals/{appeal}", "/appeals/{id}")
+        submitted = self.client.post(
+            f"/api/v1/appeals/{appeal}/submit",
+            name="POST /api/v1/appeals/{id}/submit",
+            headers=self.api,
+        )
+        if submitted.status_code == 200 and submitted.json()["state"] == "submitted":
+            ack(
+                "submissions",
+                {"appeal_id": appeal, "sha256": submitted.json()["versions"][-1]["content_sha256"]},
+            )
+
+
+class Reviewer(PortalUser):
+    """The queue, an appeal's review screen, claim it, rule on it."""
+
+    weight = 1
+
+    def on_start(self) -> None:
+        self.account = next(_reviewers)
+        super().on_start()
+
+    @task
+    def rule_one_appeal(self) -> None:
+        self.follow_balancer()
+        ids = QUEUE_LINK.findall(self.page("/review/", "/review/"))
+        if not ids:
+            return
+        appeal = random.choice(ids[:10])
+        screen = self.page(f"/review/appeals/{appeal}", "/review/appeals/{id}")
+        claim = self.client.post(
+            f"/review/appeals/{appeal}/claim", name="POST /review/appeals/{id}/claim",
+            data={"csrf_token": self.csrf_from(screen)}, allow_redirects=False,
+        )  # fmt: skip
+        if claim.status_code != 302:
+            return
+        body = {"outcome": "upheld", "findings": [{"row": "A", "accepted": True, "reason": "The chat shows it."}],
+                "rule_applied": "Rule 4.2 malicious complaints", "summary": "Upheld under load."}  # fmt: skip
+        with self.client.post(
+            f"/api/v1/appeals/{appeal}/ruling",
+            name="POST /api/v1/appeals/{id}/ruling",
+            headers=self.api,
+            json=body,
+            catch_response=True,
+        ) as ruling:
+            if ruling.status_code == 201:
+                ack("rulings", {"appeal_id": int(appeal)})
+            elif ruling.status_code in (403, 409):  # another reviewer's claim won: not an error
+                ruling.success()
+                ack("lost_claims", int(appeal))
