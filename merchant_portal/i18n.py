@@ -164,6 +164,10 @@ NOTIFICATION_LABELS = {
     "final": lazy_gettext("The ruling on %(number)s is final."),
     "expired": lazy_gettext("The draft appeal %(number)s expired: its deadline passed."),
     "deadline_soon": lazy_gettext("Less than 24 hours left on %(number)s."),
+    "bundle_incomplete": lazy_gettext(
+        "Some exhibits of %(number)s could not be included in its bundle; each has a page "
+        "saying so. Replace those files and submit them with your next answer."
+    ),
     "answer_due_soon": lazy_gettext(
         "Less than 24 hours left to answer the reviewer's question on %(number)s; after that "
         "the reviewer may rule on what is on record."

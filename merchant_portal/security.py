@@ -116,10 +116,12 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
-    extra = {"field": error.field} if error.field else {}
+    extra: dict[str, Any] = {"field": error.field} if error.field else {}
     code = error.code
     if isinstance(error, RefusedFile):  # the same code the upload form shows, for each door
         code = extra["reason"] = error.reason
+    if "missing" in error.params:  # what a submission still lacks, as the checklist's codes
+        extra["missing"] = [m for m in str(error.params["missing"]).split(", ") if m]
     if isinstance(error, Refusals):  # every refusal at once, each on its field
         extra["errors"] = [
             {"field": each.field, "detail": gettext(each.message, **each.params)}

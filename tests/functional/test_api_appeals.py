@@ -117,9 +117,9 @@ def test_submitting_an_unready_draft_says_what_is_missing(app: Flask, world: Wor
         f"/api/v1/appeals/{world.appeal_a.id}/submit", headers=bearer(world)
     )
     assert response.status_code == 422
-    assert (
-        "category" in response.get_json()["detail"] and "statement" in response.get_json()["detail"]
-    )
+    problem = response.get_json()
+    assert "not ready" in problem["detail"]
+    assert {"category", "statement"} <= set(problem["missing"])
 
 
 def test_citing_evidence_of_another_complaint_is_refused(app: Flask, world: World) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,15 @@ from appeals.appeal import start_appeal
 from appeals.db import make_session_factory
 from appeals.errors import Conflict, NotFound, PermissionDenied
 from appeals.lifecycle import Action, InvalidTransition, allowed_actions, transition
-from appeals.models import Appeal, AppealState, AuditEvent, ComplaintChannel, ComplaintType
+from appeals.models import (
+    Appeal,
+    AppealState,
+    AuditEvent,
+    ComplaintChannel,
+    ComplaintType,
+    InfoRequest,
+    User,
+)
 from appeals.permissions import Role
 from appeals.policies import DEFAULT_POLICIES
 
@@ -31,6 +39,8 @@ LEGAL = {
     (S.IN_REVIEW, Action.REQUEST_INFO): S.INFO_REQUESTED,
     (S.IN_REVIEW, Action.RULE): S.DECIDED,
     (S.INFO_REQUESTED, Action.RESPOND): S.IN_REVIEW,
+    # Once the question's answer deadline has passed: a ruling on the record.
+    (S.INFO_REQUESTED, Action.RULE): S.DECIDED,
     (S.DECIDED, Action.REAPPEAL): S.SECOND_REVIEW,
     (S.DECIDED, Action.CLOSE_WINDOW): S.FINAL,
     (S.SECOND_REVIEW, Action.RULE): S.FINAL,
@@ -88,7 +98,7 @@ def case(session: Session):  # type: ignore[no-untyped-def]
         channel=ComplaintChannel.ONLINE, description="x", buyer_ref="b", received_at=NOW,
         policy=DEFAULT_POLICIES.deadlines,
     )  # fmt: skip
-    appeal = start_appeal(session, people["owner"], complaint.id)
+    appeal = start_appeal(session, people["owner"], complaint.id, now=NOW)
     appeal.first_reviewer_id = people["first_reviewer"].id
     session.flush()
     return appeal, people
@@ -106,6 +116,8 @@ def test_every_state_action_and_actor(
     appeal, people = case
     appeal.state = state
     appeal.submitted_at = None if state is S.DRAFT else NOW
+    if state is S.INFO_REQUESTED:  # a question whose answer deadline has passed
+        session.add(overdue_question(appeal, people["reviewer"]))
     session.flush()
     events_before = len(session.scalars(select(AuditEvent.id)).all())
     legal = (state, action) in LEGAL
@@ -129,6 +141,29 @@ def test_every_state_action_and_actor(
     assert appeal.state is LEGAL[(state, action)]
     actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions[-1] == f"appeal.{action.value}" and len(actions) == events_before + 1
+
+
+def overdue_question(appeal: Appeal, asker: User) -> InfoRequest:
+    return InfoRequest(
+        appeal_id=appeal.id, asked_by_id=asker.id, question="Send the photo.",
+        asked_at=NOW - timedelta(days=4), due_at=NOW - timedelta(days=1), asked_on_version=1,
+    )  # fmt: skip
+
+
+def test_a_question_not_yet_due_holds_the_ruling(session: Session, case) -> None:  # type: ignore[no-untyped-def]
+    appeal, people = case
+    appeal.state, appeal.submitted_at = S.INFO_REQUESTED, NOW
+    question = overdue_question(appeal, people["reviewer"])
+    question.due_at = NOW + timedelta(hours=5)
+    session.add(question)
+    session.flush()
+    assert Action.RULE not in allowed_actions(appeal, people["reviewer"], NOW)
+    with pytest.raises(Conflict):
+        transition(session, people["reviewer"], appeal, Action.RULE, now=NOW)
+    assert appeal.state is S.INFO_REQUESTED
+    later = NOW + timedelta(hours=6)
+    assert Action.RULE in allowed_actions(appeal, people["reviewer"], later)
+    assert transition(session, people["reviewer"], appeal, Action.RULE, now=later) is S.DECIDED
 
 
 def test_allowed_actions_tell_each_actor_what_they_can_do(session: Session, case) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from appeals import accounts, appeal, complaints
 from appeals.accounts import SYSTEM
 from appeals.bundle import Built, build
+from appeals.bundle.keys import KeyFolder
 from appeals.bundle.plan import reading_lines
 from appeals.clock import utcnow
 from appeals.models import (
@@ -182,7 +183,8 @@ def bundle(case: Case, items: list[EvidenceItem]) -> tuple[Built, dict[str, int]
         review_policy=DEFAULT_POLICIES.review,
     )  # fmt: skip
     built = build(
-        case.session, version, case.store, case.folder / "bundle", key=b"k" * 32,
+        case.session, version, case.store, case.folder / "bundle",
+        key=KeyFolder(case.folder / "keys").signer(),
         profile=DEFAULT_POLICIES.budget, font=None, time_zone="Asia/Shanghai",
     )  # fmt: skip
     firsts = {str(entry["caption"]): entry["first_page"] for entry in built.manifest["files"]}
@@ -251,7 +253,7 @@ def test_a_screenshot_reading_is_searchable_on_its_own_page_where_the_words_are(
     assert abs(label[0] - box[0]) < POINT and abs(number[2] - box[2]) < POINT
     assert label[2] < number[0]
     assert_near((label[0], label[1], number[2], number[3]), box)
-    assert scan_file(built.pdf) == []
+    assert_no_active_content(built.pdf)
 
 
 def test_a_redacted_line_never_reaches_the_pdf_but_the_others_do(case: Case) -> None:
@@ -286,7 +288,19 @@ def test_scanned_pdf_pages_get_their_text_upright_and_turned(case: Case, rotate:
         found = words(built.pdf, page)[word]
         assert abs(found[0] - expected[0]) < POINT, (word, found, expected)
         assert expected[1] - POINT < found[1] < found[3] < expected[3] + POINT, (word, found)
-    assert scan_file(built.pdf) == []
+    assert_no_active_content(built.pdf)
+
+
+def assert_no_active_content(pdf: Path) -> None:
+    """Nothing active but the PAdES signature's own form: signature fields alone."""
+    from pypdf import PdfReader
+
+    found = scan_file(pdf)
+    assert all(path.endswith("/Root/AcroForm") for path in found), found
+    form = PdfReader(pdf).trailer["/Root"].get("/AcroForm")
+    if form is not None:
+        fields = [f.get_object() for f in form.get_object().get("/Fields", [])]
+        assert fields and all(f.get("/FT") == "/Sig" for f in fields)
 
 
 def test_characters_the_font_lacks_are_left_out_of_the_layer(case: Case) -> None:
