@@ -13,13 +13,15 @@ key means moving its file out of the folder (its bundles then no longer verify h
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import fcntl
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,9 +100,13 @@ class SigningKey:
             reason="Evidence bundle as built by Appeal Desk",
         )  # fmt: skip
         partial = path.with_name(path.name + ".signing")
-        with path.open("rb") as source, partial.open("wb") as target:
-            pdf_signer = _dated_signer(meta, signer, when)
-            pdf_signer.sign_pdf(IncrementalPdfFileWriter(source, strict=False), output=target)
+
+        def sign() -> None:
+            with path.open("rb") as source, partial.open("wb") as target:
+                pdf_signer = _dated_signer(meta, signer, when)
+                pdf_signer.sign_pdf(IncrementalPdfFileWriter(source, strict=False), output=target)
+
+        _outside_any_event_loop(sign)
         os.replace(partial, path)
 
     def published(self, active: bool) -> dict[str, Any]:
@@ -145,6 +151,18 @@ class SigningKey:
         ):
             raise SigningKeyError("a key file holds an Ed25519 key, then an EC key")
         return cls(key_id_of(manifest_key.public_key()), manifest_key, pdf_key, certificate)
+
+
+def _outside_any_event_loop(work: Callable[[], None]) -> None:
+    """Run `work` where asyncio.run may start a loop: pyhanko's sync API calls it, which
+    fails in a thread that already runs one (an async server, a browser test's driver)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        work()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(work).result()
 
 
 def _dated_signer(meta: Any, signer: Any, when: datetime) -> Any:
