@@ -97,14 +97,16 @@ def verify(session: Session) -> AuditReport:
     prev = GENESIS
     checked = 0
     # In batches: a long trail is walked without holding every entry in memory at once.
+    # Closed on every way out: on PostgreSQL the batches come from a server-side cursor.
     walk = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
-    for event in session.scalars(walk):
-        if event.prev_hash != prev:
-            return AuditReport(checked, MOVED, event.id)
-        if entry_hash(prev, event) != event.entry_hash:
-            return AuditReport(checked, CHANGED, event.id)
-        prev = event.entry_hash
-        checked += 1
+    with session.scalars(walk) as events:
+        for event in events:
+            if event.prev_hash != prev:
+                return AuditReport(checked, MOVED, event.id)
+            if entry_hash(prev, event) != event.entry_hash:
+                return AuditReport(checked, CHANGED, event.id)
+            prev = event.entry_hash
+            checked += 1
     return AuditReport(checked)
 
 
