@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from appeals.clock import utcnow
 from appeals.errors import N_, InvalidInput
 from appeals.models import Appeal, AuditEvent, Complaint, EvidenceItem, User
+from appeals.paging import Page
 from appeals.permissions import Actor, Permission, require
 
 GENESIS = "0" * 64
@@ -209,23 +210,9 @@ class AuditEntry:
     case: CaseRef | None
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    """One page of the trail, newest first, with the figures to draw its pager."""
-
-    items: list[AuditEntry]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search(
     session: Session, actor: Actor, where: AuditFilter, *, page: int = 1, per_page: int = 50
-) -> AuditPage:
+) -> Page[AuditEntry]:
     """The entries matching a filter, newest first: ids from the key first, then those rows."""
     require(actor, Permission.ADMIN_AUDIT_READ)
     conditions = _conditions(where)
@@ -244,7 +231,7 @@ def search(
         AuditEntry(e, names.get(e.actor_id or 0, ""), cases.get((e.object_type, e.object_id)))
         for e in events
     ]
-    return AuditPage(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def _like(term: str) -> str:

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -27,25 +27,12 @@ from appeals.models import (
     Order,
     Shop,
 )
+from appeals.paging import Page
 from appeals.permissions import Actor, Permission, require
 from appeals.policies import DeadlinePolicy
 
 T = TypeVar("T")
 RATIONALE_MIN, RATIONALE_MAX = 10, 4000
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a listing with the figures to draw its pager."""
-
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def paginate(session: Session, query: Select[T], page: int, per_page: int) -> Page[T]:

@@ -10,7 +10,7 @@ evidence (a product photo the buyer may have reused). Nothing here is a verdict.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -26,9 +26,15 @@ MAX_CANDIDATES = 20_000
 
 @dataclass(frozen=True)
 class Fact:
+    """One fact and how it was found: `method` names the way ("file": read from the file's
+    own blocks, `how` then says where in the file; "ocr": read from the text on the picture;
+    "phash": compared by visual fingerprint), with its numbers in `how_params`."""
+
     code: str
     params: dict[str, Any]
     how: str
+    method: str = "file"
+    how_params: dict[str, Any] = field(default_factory=dict)
 
 
 def photo_facts(
@@ -71,8 +77,9 @@ def _visible_labels(
         for number, (text, _box) in enumerate(lines, start=1):
             found = VISIBLE_LABEL.search(text)
             if found:
-                how = f"text read from the picture (OCR), page {page}, line {number}: “{text[:80]}”"
-                facts.append(Fact("ai_label_visible", {"label": found.group(0)}, how))
+                how = f"OCR, page {page}, line {number}: “{text[:80]}”"
+                where = {"page": page, "line": number, "text": text[:80]}
+                facts.append(Fact("ai_label_visible", {"label": found.group(0)}, how, "ocr", where))
     return facts[:5]
 
 
@@ -91,13 +98,16 @@ def _copies(session: Session, item: EvidenceItem, reviewer: bool) -> list[Fact]:
     facts = []
     for found_id, distance in near_copies(item.phash or "", [(r.id, r.phash) for r in rows]):
         row = details[found_id]
-        how = f"perceptual hash (pHash, 64 bits): {distance} of 64 bits differ (near: ≤ {NEAR})"
+        how = f"pHash, 64 bits: {distance} differ (near: ≤ {NEAR})"
+        measured = {"distance": distance, "bits": 64, "near": NEAR}
         if row.provenance is Provenance.PLATFORM_NATIVE:
             same_shop = row.shop_id == item.shop_id
             complaint = row.external_id if reviewer or same_shop else ""
             facts.append(Fact("copy_in_complaint", {"complaint": complaint, "distance": distance,
-                                                    "same_shop": same_shop}, how))  # fmt: skip
+                                                    "same_shop": same_shop}, how, "phash",
+                              measured))  # fmt: skip
         else:
             facts.append(Fact("copy_in_shop_evidence", {"complaint": row.external_id,
-                                                        "distance": distance}, how))  # fmt: skip
+                                                        "distance": distance}, how, "phash",
+                              measured))  # fmt: skip
     return facts

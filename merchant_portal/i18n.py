@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +17,7 @@ from flask_babel import (
     get_timezone,
     gettext,
     lazy_gettext,
+    ngettext,
 )
 from flask_login import current_user
 
@@ -359,6 +360,118 @@ def notification_text(note: object) -> str:
     return str(template) % {"number": params["number"]}
 
 
+def signal_text(code: str, message: str, params: Mapping[str, Any]) -> str:
+    """A dossier signal's sentence in the viewer's language, each count in its plural form.
+
+    The dossier records its message id and numbers (its digest rests on them); the words
+    are chosen here, for the portal and the bundle alike."""
+    compose = _SIGNAL_SENTENCES.get(code)
+    if compose is not None:
+        sentence = compose(params)
+        if sentence is not None:
+            return sentence
+    return str(gettext(message, **params))
+
+
+def _complaint_history(p: Mapping[str, Any]) -> str:
+    return str(
+        gettext(
+            "%(complaints)s in the last 90 days on %(orders)s (%(rate)s); your shop's rate is "
+            "%(shop_rate)s, so this buyer complains %(ratio)s times as often.",
+            complaints=ngettext("%(num)d complaint", "%(num)d complaints", p["complaints"]),
+            orders=ngettext("%(num)d order", "%(num)d orders", p["orders"]),
+            rate=p["rate"],
+            shop_rate=p["shop_rate"],
+            ratio=p["ratio"],
+        )
+    )
+
+
+def _refund_history(p: Mapping[str, Any]) -> str:
+    return str(
+        ngettext(
+            "%(num)d refund in the last 90 days (%(rate)s of this buyer's orders); your shop "
+            "refunds %(shop_rate)s of orders.",
+            "%(num)d refunds in the last 90 days (%(rate)s of this buyer's orders); your shop "
+            "refunds %(shop_rate)s of orders.",
+            p["refunds"],
+            rate=p["rate"],
+            shop_rate=p["shop_rate"],
+        )
+    )
+
+
+def _shared_fingerprints(p: Mapping[str, Any]) -> str:
+    if not p["buyers"]:
+        return str(gettext("No other buyer account shares this buyer's phone or address."))
+    return str(
+        ngettext(
+            "%(num)d other buyer account shares this buyer's phone or address; it filed "
+            "%(complaints)s.",
+            "%(num)d other buyer accounts share this buyer's phone or address; they filed "
+            "%(complaints)s.",
+            p["buyers"],
+            complaints=ngettext("%(num)d complaint", "%(num)d complaints", p["complaints"]),
+        )
+    )
+
+
+def _extortion(p: Mapping[str, Any]) -> str:
+    if p["count"]:
+        return str(
+            ngettext(
+                "%(num)d of the buyer's messages ties a demand for money to a threat.",
+                "%(num)d of the buyer's messages tie a demand for money to a threat.",
+                p["count"],
+            )
+        )
+    if not p["files"]:
+        return str(gettext("No demand tied to a threat in the complaint; no chat file was read."))
+    return str(
+        ngettext(
+            "No demand tied to a threat in the complaint or the buyer's lines of %(num)d chat "
+            "file.",
+            "No demand tied to a threat in the complaint or the buyer's lines of %(num)d chat "
+            "files.",
+            p["files"],
+        )
+    )
+
+
+def _chat_mentions(p: Mapping[str, Any]) -> str:
+    return str(
+        gettext(
+            "The buyer's messages mention %(orders)s (%(others)d not this complaint's) and "
+            "offer %(phones)s.",
+            orders=ngettext("%(num)d order number", "%(num)d order numbers", p["orders"]),
+            others=p["others"],
+            phones=ngettext("%(num)d phone number", "%(num)d phone numbers", p["phones"]),
+        )
+    )
+
+
+def _bulk_buying(p: Mapping[str, Any]) -> str:
+    return str(
+        gettext(
+            "In the last 90 days this buyer bought at most %(most)d of one item in an order, "
+            "and the same item in %(orders)s (%(item)s).",
+            most=p["most"],
+            item=p["item"],
+            orders=ngettext("%(num)d order", "%(num)d orders", p["repeat"]),
+        )
+    )
+
+
+_SIGNAL_SENTENCES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "complaint_history": _complaint_history,
+    "refund_history": _refund_history,
+    "shared_fingerprints": _shared_fingerprints,
+    "extortion": _extortion,
+    "chat_mentions": _chat_mentions,
+    "bulk_buying": _bulk_buying,
+}
+
+
 def html_lang() -> str:
     """The BCP 47 tag of the page's language, for <html lang>."""
     locale = get_locale()
@@ -382,6 +495,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.tests["masked"] = is_masked
     app.jinja_env.filters["measure"] = lambda name: str(MEASURE_LABELS.get(name, name))
     app.jinja_env.filters["notification"] = notification_text
+    app.jinja_env.filters["signal_text"] = lambda signal: signal_text(
+        signal.code, signal.message, signal.params
+    )
     app.jinja_env.filters["isotime"] = datetime.fromisoformat
     app.jinja_env.filters["join_list"] = join_list
     app.jinja_env.filters["file_type"] = file_type
@@ -403,6 +519,12 @@ class PortalWording:
 
     def label(self, value: str) -> tuple[str, str]:
         return self._both(lambda: label(value))
+
+    def plural(self, singular: str, plural: str, num: int, **params: Any) -> tuple[str, str]:
+        return self._both(lambda: ngettext(singular, plural, num, **params))
+
+    def signal(self, code: str, message: str, params: Mapping[str, Any]) -> tuple[str, str]:
+        return self._both(lambda: signal_text(code, message, params))
 
     @staticmethod
     def _both(produce: Any) -> tuple[str, str]:

@@ -418,16 +418,21 @@ def dossier_document(
     blocks: list[Any] = [Heading(bi(TITLES["dossier"])), Text(intro[0]), Text(intro[1]), Gap()]
     marks = {"alert": "▲", "warning": "△", "info": "·"}
     for signal in dossier.signals:
-        english, chinese = wording.text(signal.message, **_in_shop_time(signal, time_zone))
+        english, chinese = wording.signal(
+            signal.code, signal.message, _in_shop_time(signal, time_zone)
+        )
         blocks.append(Text(f"{marks.get(signal.level, '·')} {english}"))
         if chinese != english:
             blocks.append(Text(f"   {chinese}", muted=True))
         for quote in signal.quotes:
             blocks.append(Text(f"   “{quote['text']}”"))
             blocks.append(Text(f"      — {_quote_source(quote, time_zone)}", muted=True))
-    footnote = (
-        f"{dossier.algorithm} · {len(dossier.inputs.get('orders', []))} orders · "
-        f"{len(dossier.inputs.get('complaints', []))} complaints · SHA-256 {dossier.digest}"
+    orders, complaints = (len(dossier.inputs.get(name, [])) for name in ("orders", "complaints"))
+    # The footnote names what the digest covers, in English like the dossier's own record.
+    read = " · ".join(
+        wording.plural(f"%(num)d {noun}", f"%(num)d {noun}s", num)[0]
+        for noun, num in (("order", orders), ("complaint", complaints))
     )
+    footnote = f"{dossier.algorithm} · {read} · SHA-256 {dossier.digest}"
     blocks.extend([Gap(), Text(footnote, muted=True, size=7.5)])
     return Document(bi(TITLES["dossier"]), blocks)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from appeals.models import AuditEvent, EvidenceItem, ReadingState
 from merchant_portal.database import db
 from tests.chatshots import EXTORTION, render
-from tests.conftest import World, csrf_token, log_in
+from tests.conftest import World, csrf_token, log_in, post_form
 from tests.functional.test_locker import merchant, newest, upload
 
 READING = {"READ_EVIDENCE": True}
@@ -60,9 +61,9 @@ def test_a_chat_screenshot_is_read_and_its_threat_is_quoted_in_the_dossier(
     assert "signal-alert" in html[html.index('data-code="extortion"') - 60 :][:80]
     assert "给我赔500块" in signal and "千牛.png, read from the picture, message" in signal
     # The order number the buyer wrote (not this complaint's) and the phone offered.
-    mentions = html[html.index('data-code="chat_mentions"') - 60 :][:3000]
+    mentions = unescape(html[html.index('data-code="chat_mentions"') - 60 :][:3000])
     assert "signal-warning" in mentions
-    assert "order numbers 1 (not this complaint's order: 1); phone numbers offered: 1" in mentions
+    assert "mention 1 order number (1 not this complaint's) and offer 1 phone number" in mentions
     assert "订单号3587214093316572" in mentions and "我电话15867123409" in mentions
 
 
@@ -218,7 +219,17 @@ def test_the_buyers_photos_get_facts_not_verdicts(app: Flask, world: World) -> N
     assert "Camera: PhoneMaker P1." in facts
     # Shop A's merchant learns a copy exists elsewhere, not whose complaint it is.
     assert "A near-identical photo is in a complaint against another shop." in facts
-    assert "CP-B-1" not in html and "perceptual hash" in facts
+    assert "CP-B-1" not in html
+    assert re.search(r"visual fingerprint \(a perceptual hash\): \d+ of 64 points differ", facts)
+    # How each fact was found is said in the merchant's language; the place in the file,
+    # a technical name, waits behind "Where in the file".
+    client = merchant(app)
+    post_form(client, "/language", {"locale": "zh_Hans_CN", "next": "/inbox"})
+    page = client.get(f"/complaints/{world.complaint_a.id}/evidence").get_data(as_text=True)
+    chinese = page[page.index('data-testid="photo-facts"') :][:4000]
+    hows = re.findall(r'class="muted small fact-how">(.*?)</span>', chinese, re.S)
+    assert hows and not [h for h in hows if re.search(r"[A-Za-z]{3,}", h)], hows
+    assert "文件中的位置" in chinese and "EXIF tag 0x0131 Software" in chinese
     reviewer = app.test_client()
     log_in(reviewer, "reviewer@test.example")
     with app.app_context():
@@ -292,7 +303,8 @@ def test_a_label_drawn_on_the_buyers_photo_is_a_fact_of_the_reading(
     html = merchant(app).get(f"/complaints/{world.complaint_a.id}/evidence").get_data(as_text=True)
     facts = html[html.index('data-testid="photo-facts"') :][:3000]
     assert "An AI-generation label is written on the picture: “内容由AI生成”." in facts
-    assert "text read from the picture (OCR)" in facts and "No camera metadata" in facts
+    assert "read from the text on the picture, page 1, line" in facts
+    assert "No camera metadata" in facts
 
 
 def test_read_evidence_reads_what_waits_and_redo_reads_again(app: Flask, world: World) -> None:
