@@ -14,12 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from appeals import audit, case
 from appeals.appeal import check_cited, freeze_version
 from appeals.clock import utcnow
-from appeals.complaints import contains, search_term
+from appeals.complaints import contains, paginate, search_term
 from appeals.errors import N_, Conflict, InvalidInput, NotFound, PermissionDenied, refuse_all
 from appeals.lifecycle import Action, flush_or_conflict, transition
 from appeals.models import (
@@ -37,6 +37,7 @@ from appeals.models import (
     User,
 )
 from appeals.notices import notify, notify_shop
+from appeals.paging import Page
 from appeals.permissions import MERCHANT_ROLES, Actor, Permission, Role, has_permission, require
 from appeals.policies import ReviewPolicy
 from appeals.rebuttal import row_label, row_labels
@@ -98,6 +99,17 @@ def queue_query(
     elif clock == "paused":
         query = query.where(Appeal.state == S.INFO_REQUESTED)
     return query.order_by(Appeal.review_due_at.asc().nulls_last(), Appeal.id)
+
+
+def queue_page(
+    session: Session, actor: Actor, *, page: int = 1, per_page: int = 50, **filters: Any
+) -> Page[Appeal]:
+    """One page of the queue, each appeal with its complaint, shop and version numbers."""
+    query = queue_query(actor, **filters).options(
+        selectinload(Appeal.complaint).selectinload(Complaint.shop),
+        selectinload(Appeal.versions).load_only(AppealVersion.number),
+    )
+    return paginate(session, query, page, per_page)
 
 
 def workload(session: Session) -> list[tuple[User, int]]:

@@ -6,11 +6,16 @@ one web process and then against all of them, prints p50/p95/p99 per page and AP
 throughput, errors and the ratio, and counts every acknowledged upload, submission and
 ruling in the database. Run it inside the stack:
 
-    PORTAL_READ_EVIDENCE=0 scripts/stack.sh --web 2 --workers 1 -- \\
-        .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--complaints 100000] [--kill-web]
+    PORTAL_READ_EVIDENCE=0 scripts/stack.sh --web 2 --workers 2 -- \\
+        .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--complaints 100000] \\
+        [--kill-web] [--kill-worker]
 
---kill-web adds a third run on every web process in which the last one is killed with
-SIGKILL halfway through; its acknowledged writes are counted like the others.
+Merchants upload, appeal, submit and answer questions; reviewers claim, ask for the
+bundle (built by the stack's workers), ask a question on one appeal in three and rule.
+--kill-web adds a run on every web process in which the last one is killed with SIGKILL
+halfway through; --kill-worker one in which the last bundle worker is. Acknowledged writes
+of every run are counted in the database; every bundle a reviewer asked for must then be
+built: after a killed worker, by the next worker to start (as a supervisor restarts it).
 """
 
 from __future__ import annotations
@@ -31,11 +36,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from appeals.accounts import SYSTEM, create_api_token, create_shop, create_user
 from appeals.db import make_engine, make_session_factory
-from appeals.models import Complaint, ComplaintStatus, ComplaintType
+from appeals.models import (
+    Appeal,
+    AppealState,
+    AppealVersion,
+    Complaint,
+    ComplaintStatus,
+    ComplaintType,
+    MaliciousCategory,
+)
 from appeals.permissions import Role
 
 HERE = Path(__file__).resolve().parent
@@ -70,6 +83,7 @@ def seed(
         session.commit()
         shop_ids = [shop.id for shop in shops]
     insert_complaints(engine, shop_ids, complaints, pool)
+    plan["seeded_appeals_below"] = insert_appeals(engine)
     with engine.connect() as conn:
         for shop_id, account in zip(shop_ids, plan["merchants"], strict=True):
             account["pool"] = list(conn.scalars(
@@ -109,6 +123,57 @@ def insert_complaints(engine: Engine, shop_ids: list[int], total: int, pool: int
     print(
         f"seeded {count:,} complaints in {len(shop_ids)} shops in {time.perf_counter() - started:.1f} s"
     )
+
+
+def insert_appeals(engine: Engine, every: int = 10) -> int:
+    """Every tenth history complaint has an appeal: half waiting in the queue (due after
+    the run's own, so reviewers reach those first), half withdrawn. Returns the first id
+    after them: the journey's reviewers leave the seeded ones alone."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        history = list(conn.execute(
+            select(Complaint.id, Complaint.shop_id, Complaint.received_at)
+            .where(Complaint.external_id.like("H%")).order_by(Complaint.id)
+        ))[::every]  # fmt: skip
+    appeals: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    waiting: list[int] = []
+    for n, (complaint, shop, received) in enumerate(history):
+        queued = n % 2 == 0
+        submitted = received + timedelta(hours=20)
+        appeals.append({
+            "shop_id": shop, "complaint_id": complaint, "number": f"AP-L-{complaint:07d}",
+            "state": AppealState.SUBMITTED if queued else AppealState.WITHDRAWN,
+            "category": MaliciousCategory.OTHER, "statement": "seeded", "remedies": [],
+            "submission_count": 1, "submitted_at": submitted, "state_changed_at": submitted,
+            "review_due_at": NOW + timedelta(days=30, minutes=n) if queued else None,
+            "extra": {}, "version_id": 1, "created_at": received + timedelta(hours=2),
+        })  # fmt: skip
+        if queued:
+            waiting.append(complaint)
+    with engine.begin() as conn:
+        for start in range(0, len(appeals), 10_000):
+            conn.execute(insert(Appeal), appeals[start : start + 10_000])
+        ids: dict[int, int] = {
+            c: a for c, a in conn.execute(select(Appeal.complaint_id, Appeal.id))
+        }
+        for row in appeals:
+            versions.append({
+                "appeal_id": ids[row["complaint_id"]], "number": 1, "content": {"statement": "seeded"},
+                "content_sha256": "0" * 64, "late": False, "submitted_at": row["submitted_at"],
+            })  # fmt: skip
+        for start in range(0, len(versions), 10_000):
+            conn.execute(insert(AppealVersion), versions[start : start + 10_000])
+        conn.execute(
+            update(Complaint)
+            .where(Complaint.id.in_(waiting))
+            .values(status=ComplaintStatus.APPEALED)
+        )
+        conn.execute(text("ANALYZE"))
+        below = int(conn.scalar(select(func.max(Appeal.id))) or 0) + 1
+    print(f"seeded {len(appeals):,} appeals ({len(waiting):,} in the review queue) "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    return below
 
 
 def _scalar(engine: Engine, query: Any) -> int:
@@ -183,7 +248,9 @@ def show(title: str, result: dict[str, Any]) -> float:
         )
     acks = result["acks"]
     print(f"acknowledged: {len(acks['uploads'])} uploads, {len(acks['submissions'])} submissions, "
-          f"{len(acks['rulings'])} rulings ({len(acks['lost_claims'])} claims lost to another reviewer)")  # fmt: skip
+          f"{len(acks['questions'])} questions, {len(acks['answers'])} answers, "
+          f"{len(acks['rulings'])} rulings, {len(acks['bundles'])} bundles asked for "
+          f"({len(acks['lost_claims'])} claims lost to another reviewer)")  # fmt: skip
     return total
 
 
@@ -199,13 +266,27 @@ def exactly_once(engine: Engine, acks: list[dict[str, Any]]) -> bool:
                             {"c": upload["complaint_id"], "h": upload["sha256"]})  # fmt: skip
             if n != 1:
                 problems.append(f"upload {upload['id']}: {n} rows")
+        answers: dict[int, int] = {}
+        for answer in [a for run in acks for a in run["answers"]]:
+            answers[answer["appeal_id"]] = answers.get(answer["appeal_id"], 0) + 1
         for sub in submissions:
+            # An answer is a new version of the appeal; nothing else adds one.
             n = conn.scalar(
                 text("SELECT count(*) FROM appeal_version WHERE appeal_id = :a"),
                 {"a": sub["appeal_id"]},
             )
-            if n != 1:
-                problems.append(f"submission of appeal {sub['appeal_id']}: {n} versions")
+            if n != 1 + answers.get(sub["appeal_id"], 0):
+                problems.append(f"appeal {sub['appeal_id']}: {n} versions for 1 submission "
+                                f"and {answers.get(sub['appeal_id'], 0)} answers")  # fmt: skip
+        questions = [q for run in acks for q in run["questions"]]
+        for appeal in set(questions):
+            asked, answered = conn.execute(
+                text("SELECT count(*), count(answered_at) FROM info_request WHERE appeal_id = :a"),
+                {"a": appeal},
+            ).one()
+            if asked != questions.count(appeal) or answered != answers.get(appeal, 0):
+                problems.append(f"appeal {appeal}: {asked} questions ({answered} answered) for "
+                                f"{questions.count(appeal)} asked, {answers.get(appeal, 0)} answered")  # fmt: skip
         for ruling in rulings:
             n = conn.scalar(
                 text("SELECT count(*) FROM ruling WHERE appeal_id = :a"), {"a": ruling["appeal_id"]}
@@ -216,12 +297,47 @@ def exactly_once(engine: Engine, acks: list[dict[str, Any]]) -> bool:
             "SELECT (SELECT count(*) FROM evidence_item), (SELECT count(*) FROM appeal_version),"
             " (SELECT count(*) FROM ruling)"
         )).one()  # fmt: skip
-    print(f"\nexactly once: {len(uploads)} uploads, {len(submissions)} submissions, {len(rulings)} rulings "
+    print(f"\nexactly once: {len(uploads)} uploads, {len(submissions)} submissions, "
+          f"{len(questions)} questions, {sum(answers.values())} answers, {len(rulings)} rulings "
           f"acknowledged; stored {stored[0]} evidence items, {stored[1]} versions, {stored[2]} rulings")  # fmt: skip
     for problem in problems[:20]:
         print(f"  LOST OR DOUBLED: {problem}")
     print("exactly once: " + ("ok" if not problems else f"{len(problems)} MISSED"))
     return not problems
+
+
+def bundles_built(engine: Engine, acks: list[dict[str, Any]], restart: bool, wait: float) -> bool:
+    """Every bundle a reviewer asked for is built, by the workers still up or, after a
+    killed one, by the next worker to start."""
+    wanted = {int(a) for run in acks for a in run["bundles"]}
+    worker = None
+    if restart:
+        command = [str(Path(sys.executable).parent / "merchant-portal"), "worker"]
+        log = Path(
+            os.environ.get("STACK_DIR", tempfile.gettempdir()), "logs", "worker-restarted.log"
+        )
+        log.parent.mkdir(parents=True, exist_ok=True)
+        worker = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT,  # noqa: S603
+                                  start_new_session=True)  # fmt: skip
+    started, ready, failed = time.perf_counter(), set(), set()
+    try:
+        while time.perf_counter() - started < wait:
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT appeal_id, state FROM bundle_build")).all()
+            ready = {a for a, state in rows if state == "ready"} & wanted
+            failed = {a for a, state in rows if state == "failed"} & wanted - ready
+            if len(ready | failed) == len(wanted):
+                break
+            time.sleep(1)
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+    missing = wanted - ready - failed
+    print(f"\nbundles asked for: {len(wanted)}; built {len(ready)}, failed {len(failed)}, "
+          f"not built {len(missing)} after {time.perf_counter() - started:.1f} s"
+          f"{' (a worker restarted after the kill)' if restart else ''}")  # fmt: skip
+    return not missing and not failed
 
 
 def server_errors(results: list[dict[str, Any]]) -> int:
@@ -255,6 +371,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--kill-web", action="store_true")
+    parser.add_argument("--kill-worker", action="store_true")
+    parser.add_argument(
+        "--bundle-wait", type=float, default=300, help="seconds to wait for bundles"
+    )
     parser.add_argument("--keep", type=Path, help="keep Locust's CSV and logs here")
     args = parser.parse_args()
     hosts = os.environ.get("STACK_WEB_URLS", "").split()
@@ -274,6 +394,10 @@ def main() -> None:
                 pid,
             )
         )
+    workers = os.environ.get("STACK_WORKER_PIDS", "").split()
+    if args.kill_worker and len(workers) > 1:
+        runs.append((f"{len(hosts)} web processes, the last of {len(workers)} workers killed "
+                     f"(SIGKILL) at {args.seconds // 2} s", hosts, int(workers[-1])))  # fmt: skip
     merchants, reviewers = math.ceil(args.users * 0.8) + 1, math.ceil(args.users * 0.2) + 1
     # A merchant appeals about one complaint every 1.5 s; give each run three times that.
     pool = 3 * math.ceil(args.seconds / 1.5) * len(runs)
@@ -289,12 +413,14 @@ def main() -> None:
     print(f"\nthroughput {len(hosts)} web / 1 web: {throughput[1]:.1f} / {throughput[0]:.1f} req/s "
           f"= {throughput[1] / max(throughput[0], 0.001):.2f}x")  # fmt: skip
     ok = exactly_once(engine, [r["acks"] for r in results])
+    built = bundles_built(engine, [r["acks"] for r in results],
+                          args.kill_worker and len(workers) > 1, args.bundle_wait)  # fmt: skip
     errors = server_errors(results)
     print(
         f"server errors (5xx): {errors} (target 0); tracebacks in the stack's logs: {tracebacks()}"
     )
     print(f"Locust CSV and logs in {folder}")
-    sys.exit(0 if ok and errors == 0 else 1)
+    sys.exit(0 if ok and built and errors == 0 else 1)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The whole journey for Locust: merchants appeal, reviewers rule, all at once.
+"""The whole journey for Locust: merchants appeal and answer, reviewers ask and rule, at once.
 
 Run by bench/load.py, which seeds the accounts and complaints and hands them over in the
 JSON file named by LOAD_PLAN; every acknowledged write is written to LOAD_ACKS at the end,
@@ -30,7 +30,10 @@ PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text(encodi
 HOSTS = os.environ["LOAD_HOSTS"].split()
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 QUEUE_LINK = re.compile(r'href="/review/appeals/(\d+)"')
-ACKS: dict[str, list[Any]] = {"uploads": [], "submissions": [], "rulings": [], "lost_claims": []}
+ACKS: dict[str, list[Any]] = {"uploads": [], "submissions": [], "rulings": [], "lost_claims": [],
+                              "questions": [], "answers": [], "bundles": []}  # fmt: skip
+# One appeal in three gets a question before its ruling; the merchant answers it.
+ASK_EVERY = 3
 _lock = threading.Lock()
 _merchants = iter(PLAN["merchants"])
 _reviewers = iter(PLAN["reviewers"])
@@ -143,11 +146,14 @@ class Merchant(PortalUser):
     def on_start(self) -> None:
         self.account = next(_merchants)
         self.pool = list(self.account["complaints"])
+        self.submitted: list[int] = []
         super().on_start()
 
     @task
     def appeal_one_complaint(self) -> None:
         self.follow_balancer()
+        if self.answer_a_question():
+            return
         if not self.pool:
             self.page("/inbox", "/inbox")
             return
@@ -190,6 +196,34 @@ class Merchant(PortalUser):
                 "submissions",
                 {"appeal_id": appeal, "sha256": submitted.json()["versions"][-1]["content_sha256"]},
             )
+            self.submitted.append(appeal)
+
+    def answer_a_question(self) -> bool:
+        """Look at one of my submitted appeals; if a reviewer asked something, answer it."""
+        if not self.submitted:
+            return False
+        appeal = self.submitted.pop(0)
+        state = self.client.get(
+            f"/api/v1/appeals/{appeal}", name="GET /api/v1/appeals/{id}", headers=self.api
+        )
+        if state.status_code != 200:
+            return False
+        if state.json()["state"] != "info_requested":
+            if state.json()["state"] in ("submitted", "in_review"):
+                self.submitted.append(appeal)  # not asked yet: look again later
+            return False
+        page = self.page(f"/appeals/{appeal}", "/appeals/{id}")
+        with self.client.post(
+            f"/appeals/{appeal}/respond", name="POST /appeals/{id}/respond", allow_redirects=False,
+            data={"answer": "The courier's trace shows it signed for.",
+                  "csrf_token": self.csrf_from(page)},
+            catch_response=True,
+        ) as answered:  # fmt: skip
+            if answered.status_code == 302:
+                ack("answers", {"appeal_id": appeal})
+            else:
+                answered.failure(f"answer answered {answered.status_code}")
+        return True
 
 
 class Reviewer(PortalUser):
@@ -199,12 +233,14 @@ class Reviewer(PortalUser):
 
     def on_start(self) -> None:
         self.account = next(_reviewers)
+        self.asked: set[int] = set()
         super().on_start()
 
     @task
     def rule_one_appeal(self) -> None:
         self.follow_balancer()
-        ids = QUEUE_LINK.findall(self.page("/review/", "/review/"))
+        seeded = PLAN.get("seeded_appeals_below", 0)  # the queue's seeded tail is not ours
+        ids = [i for i in QUEUE_LINK.findall(self.page("/review/", "/review/")) if int(i) >= seeded]
         if not ids:
             return
         appeal = random.choice(ids[:10])
@@ -214,6 +250,31 @@ class Reviewer(PortalUser):
             data={"csrf_token": self.csrf_from(screen)}, allow_redirects=False,
         )  # fmt: skip
         if claim.status_code != 302:
+            return
+        # The bundle the reviewer reads: the first request queues its build on a worker.
+        bundle = self.client.get(
+            f"/api/v1/appeals/{appeal}/bundle.pdf", name="GET /api/v1/appeals/{id}/bundle.pdf",
+            headers=self.api, stream=True,
+        )  # fmt: skip
+        bundle.close()
+        if bundle.status_code in (200, 202):
+            ack("bundles", int(appeal))
+        if int(appeal) % ASK_EVERY == 0 and int(appeal) not in self.asked:
+            screen = self.page(f"/review/appeals/{appeal}", "/review/appeals/{id}")
+            with self.client.post(
+                f"/review/appeals/{appeal}/request-info",
+                name="POST /review/appeals/{id}/request-info", allow_redirects=False,
+                data={"question": "Please add the courier's trace for this order.",
+                      "csrf_token": self.csrf_from(screen)},
+                catch_response=True,
+            ) as asked:  # fmt: skip
+                if asked.status_code == 302:
+                    self.asked.add(int(appeal))
+                    ack("questions", int(appeal))
+                elif asked.status_code in (403, 409, 422):  # lost to another reviewer
+                    asked.success()
+                else:
+                    asked.failure(f"question answered {asked.status_code}")
             return
         body = {"outcome": "upheld", "findings": [{"row": "A", "accepted": True, "reason": "The chat shows it."}],
                 "rule_applied": "Rule 4.2 malicious complaints", "summary": "Upheld under load."}  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -19,14 +20,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from appeals import builds, evidence_search, review
 from appeals.errors import DomainError, InvalidInput
 from appeals.lifecycle import allowed_actions
 from appeals.models import (
     Appeal,
-    Complaint,
     EvidenceItem,
     InfoRequest,
     MaliciousCategory,
@@ -57,19 +56,17 @@ def queue() -> ResponseReturnValue:
     category = args.get("category") or None
     clock = args.get("clock") if args.get("clock") in CLOCKS else None
     shop_id = args.get("shop", type=int)
-    query = review.queue_query(
-        current_user,
+    page = review.queue_page(
+        db(), current_user,
+        page=args.get("page", 1, type=int) or 1, per_page=current_app.config["PAGE_SIZE"],
         category=MaliciousCategory(category) if category in CATEGORY_VALUES else None,
         shop_id=shop_id, clock=clock, mine=args.get("mine") == "1",
         search=args.get("q", "")[:100],
     )  # fmt: skip
-    loading = (
-        selectinload(Appeal.complaint).selectinload(Complaint.shop),
-        selectinload(Appeal.versions),
-    )
-    appeals = list(db().scalars(query.options(*loading).limit(200)))
+    query = {k: v for k, v in args.items() if k != "page" and v}
     return render_template(
-        "review/queue.html", appeals=appeals, workload=review.workload(db()),
+        "review/queue.html", page=page, appeals=page.items, query=query,
+        workload=review.workload(db()),
         shops=list(db().scalars(select(Shop).order_by(Shop.name))), filters=args,
         categories=list(MaliciousCategory), clocks=CLOCKS, action_form=ActionForm(),
     )  # fmt: skip

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -47,6 +48,8 @@ class Appeal(Base):
             "state IN ('draft', 'withdrawn', 'expired') OR submitted_at IS NOT NULL",
             name="submitted_has_time",
         ),
+        # The review queue: a few states, soonest due first (review.queue_query).
+        Index("ix_appeal_queue", "state", "review_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

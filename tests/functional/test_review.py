@@ -536,3 +536,39 @@ def test_every_page_of_a_case_says_what_happens_next_and_warns_when_the_deadline
     html = merchant.get(f"/appeals/{world.appeal_a.id}").get_data(as_text=True)
     banner = html[html.index('data-testid="next-step"') - 60 :][:600]
     assert "next-step-alert" in banner and "The appeal deadline passed" in banner
+
+
+def test_a_long_queue_is_paged_soonest_due_first_with_its_total(app: Flask, world: World) -> None:
+    from appeals import complaints
+    from appeals.clock import utcnow
+    from appeals.models import AppealState, ComplaintChannel, ComplaintType, MaliciousCategory
+    from merchant_portal.database import db
+
+    app.config["PAGE_SIZE"] = 2
+    with app.app_context():
+        session = db()
+        now = utcnow()
+        for index in range(5):
+            complaint = complaints.record_complaint(
+                session, world.shop_a, external_id=f"CP-Q-{index}", type=ComplaintType.OTHER,
+                channel=ComplaintChannel.HOTLINE, description="x", buyer_ref=f"buyer-q{index}",
+                received_at=now - timedelta(days=1), policy=DEFAULT_POLICIES.deadlines,
+            )  # fmt: skip
+            appeal = Appeal(
+                shop_id=world.shop_a.id, complaint_id=complaint.id, number=f"AP-Q-{index}",
+                state=AppealState.SUBMITTED, category=MaliciousCategory.OTHER, statement="s",
+                remedies=[], submission_count=1, submitted_at=now, state_changed_at=now,
+                review_due_at=now + timedelta(days=5 - index), extra={},
+            )  # fmt: skip
+            appeal.versions.append(
+                AppealVersion(number=1, content={}, content_sha256="0" * 64, submitted_at=now)
+            )
+            session.add(appeal)
+        session.commit()
+    reviewer = client_of(app, world, "reviewer")
+    first = reviewer.get("/review/", query_string={"shop": world.shop_a.id}).get_data(as_text=True)
+    assert "5 appeals waiting" in first and "Page 1 of 3" in first
+    assert first.index("AP-Q-4") < first.index("AP-Q-3") and "AP-Q-2" not in first
+    last = reviewer.get("/review/", query_string={"shop": world.shop_a.id, "page": 3})
+    html = last.get_data(as_text=True)
+    assert "AP-Q-0" in html and "AP-Q-4" not in html and f"shop={world.shop_a.id}" in html
