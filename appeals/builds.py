@@ -33,7 +33,8 @@ from evidence.storage import BlobStore
 
 # A queued or running build that has not reported for this long is taken as lost (its
 # process died) and is queued again on the next request. This is the fallback for owners
-# on other machines: one on this machine is proven dead by its lease at once (take_over).
+# on other machines: one on this machine is proven dead by its lease at once (take_over),
+# and a queued build that names no owner is taken by the next start (take_over_unowned).
 STALE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 
@@ -238,6 +239,39 @@ def take_over(
             .execution_options(synchronize_session=False)
         )
         if cast(CursorResult[Any], changed).rowcount == 1 and again:
+            taken.append(build_id)
+    session.expire_all()
+    return taken
+
+
+def take_over_unowned(
+    session: Session, owner: str, on_the_queue: frozenset[int], now: datetime | None = None
+) -> list[int]:
+    """Take the queued builds no process has (the one that queued it died before handing
+    it on, or a worker died between taking it off the queue and claiming it); the ids.
+
+    `on_the_queue` are builds still waiting on a shared queue: they are left alone. Each
+    build is named for `owner` by an update conditional on its having none, so that of
+    two starts at once only one takes it. Flushes, never commits.
+    """
+    now = now or utcnow()
+    unowned = session.scalars(
+        select(BundleBuild.id).where(
+            BundleBuild.state == BuildState.QUEUED, BundleBuild.owner.is_(None)
+        )
+    ).all()
+    taken = []
+    for build_id in unowned:
+        if build_id in on_the_queue:
+            continue
+        changed = session.execute(
+            update(BundleBuild)
+            .where(BundleBuild.id == build_id, BundleBuild.state == BuildState.QUEUED,
+                   BundleBuild.owner.is_(None))
+            .values(owner=owner, requested_at=now, heartbeat_at=now)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if cast(CursorResult[Any], changed).rowcount == 1:
             taken.append(build_id)
     session.expire_all()
     return taken

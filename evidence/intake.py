@@ -6,8 +6,6 @@ import contextlib
 import csv
 import hashlib
 import os
-import secrets
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +13,8 @@ from typing import BinaryIO
 
 import filetype
 
+from evidence import scratch
 from evidence.errors import RejectedUpload
-from evidence.storage import filesystem_now
 from evidence.tables import N_, decode_text
 
 CHUNK = 1024 * 1024
@@ -44,9 +42,13 @@ class Quarantined:
 
 
 def quarantine(stream: BinaryIO, folder: Path, max_bytes: int) -> Quarantined:
-    """Copy a stream into `folder` under a random name, hashing it and enforcing the cap."""
+    """Copy a stream into `folder` under a new name, hashing it and enforcing the cap.
+
+    The name says which process owns the file (evidence.scratch): if it is killed midway,
+    `sweep-orphans` removes the file at once, and never a living process's file.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"q-{secrets.token_hex(12)}"
+    path = scratch.scratch_path(folder, "q")
     digest = hashlib.sha256()
     size = 0
     try:
@@ -137,14 +139,8 @@ def discard(quarantined: Quarantined) -> None:
 
 
 def sweep_quarantine(folder: Path, min_age_seconds: float = 3600) -> int:
-    """Remove what interrupted intakes left in quarantine (a killed worker, a crash)."""
-    if not folder.is_dir():
-        return 0
-    removed = 0
-    cutoff = filesystem_now(folder) - min_age_seconds
-    for path in folder.iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime <= cutoff:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-                removed += 1
-    return removed
+    """Remove what interrupted intakes left in quarantine (a killed worker, a crash).
+
+    A dead owner's files go at once, a living one's never; unowned ones by their age.
+    """
+    return len(scratch.sweep(folder, "quarantine", min_age_seconds))

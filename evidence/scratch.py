@@ -1,12 +1,13 @@
 """Scratch a process leaves behind, and how to tell whether its owner is still alive.
 
-Every process that writes scratch (a bundle's work folder, a blob being written) first
-takes a lease: `<data folder>/.owners/<token>`, a file it keeps locked with flock(2) for
-as long as it lives, and names its scratch `<prefix>~<token>~<random>`. The
-kernel drops the lock the moment the process dies, kill -9 and power loss included, so
-anyone can prove an owner dead by taking its lock; a pid or a heartbeat could only guess
-(pids are reused, clocks and slow builds make heartbeats lie). The token is random per
-process (a forked child gets its own), so a lease never names two processes.
+Every process that writes scratch (a bundle's work folder, a blob being written, an
+upload in quarantine, a reading's work folder) first takes a lease:
+`<data folder>/.owners/<token>`, a file it keeps locked with flock(2) for as long as it
+lives, and names its scratch `<prefix>~<token>~<random>`. The kernel drops the lock the
+moment the process dies, kill -9 and power loss included, so anyone can prove an owner
+dead by taking its lock; a pid or a heartbeat could only guess (pids are reused, clocks
+and slow builds make heartbeats lie). The token is random per process (a forked child
+gets its own), so a lease never names two processes.
 
 What carries no token (older scratch, files named by code that does not take a lease) and
 what names a lease this folder does not hold (an owner on a machine with another data
@@ -56,7 +57,9 @@ def owner_token() -> str:
     """This process's owner token: its host, its pid and a random part."""
     with _lock:
         if not _token:
-            host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+            # The host is only for people reading names; kept short so that a scratch name
+            # fits where one is kept (an order export's stored name has 64 characters).
+            host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:20] or "host"
             _token.append(f"{host}_{os.getpid()}_{secrets.token_hex(5)}")
         return _token[0]
 

@@ -3,13 +3,11 @@ portal pages and the API."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -25,6 +23,7 @@ from appeals import builds
 from appeals.bundle import Verification, verify
 from appeals.models import Appeal, BuildState, BundleBuild
 from appeals.permissions import Actor, Permission
+from evidence import scratch
 from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
 from evidence.names import content_disposition
@@ -157,6 +156,6 @@ def verify_file(path: Path) -> Verification:
 
 
 def scratch_dir() -> Path:
-    folder = Path(current_app.config["DATA_DIR"]) / "bundles-work"
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=folder))
+    """A work folder for a bundle built by hand, named for this process (evidence.scratch):
+    `sweep-orphans` removes it at once if the process is killed, never while it lives."""
+    return scratch.make_scratch_dir(context().bundle_workdir, "by-hand")

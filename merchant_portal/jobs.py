@@ -15,13 +15,16 @@ task `read_evidence`, or inline. `PORTAL_READ_EVIDENCE=0` turns reading off.
 
 A build names the process that has it (queued in its threads, or running): every server
 and worker start, and `sweep-orphans`, take over at once the builds of a process that
-died on this machine (`take_over_builds`); the five-minute stale timeout of
-`appeals.builds` remains for processes on other machines.
+died on this machine (`take_over_builds`), and the queued builds that name no process and
+are not waiting on the Redis queue (their process died before handing them on); the
+five-minute stale timeout of `appeals.builds` remains for processes on other machines.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -92,14 +95,29 @@ def enqueue(build_id: int) -> None:
 
 def take_over_builds(app: Flask) -> list[int]:
     """Queue again, and start, the builds whose process died on this machine; their ids."""
-    owner = None if context(app).queue == "redis" else scratch.hold(_owners(app))
+    queue = context(app).queue
+    owner = None if queue == "redis" else scratch.hold(_owners(app))
+    waiting = _on_redis(app) if queue == "redis" else frozenset()
     with app.extensions["appeal_desk.sessions"]() as session:
         taken = builds.take_over(session, _owners(app), owner)
+        # Named for this process until a worker claims it: if this one dies first, the
+        # next start proves it dead and takes the build again.
+        taken += builds.take_over_unowned(session, scratch.hold(_owners(app)), waiting)
         session.commit()
     for build_id in taken:
         log.warning("bundle build %s: its process died; taken over", build_id)
         _dispatch(app, build_id)
     return taken
+
+
+def _on_redis(app: Flask) -> frozenset[int]:
+    """The builds waiting on this app's Redis queue (due now, or scheduled for a retry)."""
+    huey = redis_huey(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])
+    return frozenset(
+        int(task.args[0])
+        for task in [*huey.pending(), *huey.scheduled()]
+        if task.name == "build_bundle" and task.args
+    )
 
 
 def _owners(app: Flask) -> Path:
@@ -153,10 +171,16 @@ def read_now(app: Flask, item_ids: list[int], retake: bool = False) -> reading.R
     with app.app_context():
         found = context(app)
         sessions = app.extensions["appeal_desk.sessions"]
-        return reading.read_items(
-            sessions, item_ids, found.store, found.data_dir / "reading-work",
-            found.policies.read_limits, time_zone=found.policies.time_zone, retake=retake,
-        )  # fmt: skip
+        # A folder named for this process (evidence.scratch): if it is killed midway,
+        # `sweep-orphans` and the next start remove what it copied out at once.
+        work = scratch.make_scratch_dir(found.data_dir / "reading-work", "reader")
+        try:
+            return reading.read_items(
+                sessions, item_ids, found.store, work, found.policies.read_limits,
+                time_zone=found.policies.time_zone, retake=retake,
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def enqueue_reading(item_ids: list[int]) -> None:
@@ -274,3 +298,9 @@ def sweep_scratch(app: Flask, min_age_seconds: float) -> list[scratch.Removed]:
         named = builds.live_owners(session)  # kept for a takeover on another start
     scratch.drop_dead_leases(_owners(app), named)
     return removed
+
+
+def sweep_dead_scratch(app: Flask) -> list[scratch.Removed]:
+    """Remove only what processes proven dead left (a server's or worker's start): a file
+    without an owner waits for `sweep-orphans` and its age."""
+    return sweep_scratch(app, math.inf)

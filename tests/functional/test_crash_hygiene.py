@@ -1,34 +1,42 @@
-"""Real processes killed with SIGKILL inside a blob write, a row write and a build.
+"""Real processes killed with SIGKILL inside a blob write, a row write, a build, a
+quarantine write, a reading and a verify upload.
 
 Nothing is mocked: each child runs the product's own code on a real database and data
 folder, the test waits until the child is provably inside the step (a partial file that
 grows, a file the child touches, a build row and its scratch folder), kills it, and then
 checks what an operator would: the database and the blobs agree, `sweep-orphans` removes
-every leftover (and nothing of a living process), and a killed build is taken over by the
-next start and finishes.
+every leftover at once (and nothing of a living process, however old), and a killed build,
+or one queued that no process holds, is taken over by the next start and finishes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
+import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import fresh_database
+from tests.conftest import CSRF_INPUT, fresh_database
 from tests.factories import png_bytes
+from tests.functional.test_bundle_jobs import redis_url  # noqa: F401 (a fixture)
 
 SCRIPT = str(Path(sys.executable).parent / "merchant-portal")
 
@@ -302,3 +310,234 @@ def test_a_build_killed_midway_is_taken_over_by_the_next_start_and_its_scratch_s
 def get_state(site: Site, build_id: object) -> object:
     ((state,),) = site.query("SELECT state FROM bundle_build WHERE id = :id", id=build_id)
     return state
+
+
+def running_in(process: subprocess.Popen[bytes], command: str) -> bool:
+    """Whether a process of the child's group runs `command`."""
+    for entry in Path("/proc").iterdir():
+        try:
+            ours = entry.name.isdigit() and os.getpgid(int(entry.name)) == process.pid
+            if ours and command.encode() in (entry / "cmdline").read_bytes():
+                return True
+        except OSError:  # gone meanwhile
+            continue
+    return False
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Freeze the child (SIGSTOP): alive, its leases held, but doing nothing meanwhile."""
+    os.killpg(process.pid, signal.SIGSTOP)
+
+
+QUARANTINE_WRITER = """
+import sys
+from pathlib import Path
+from evidence.intake import quarantine
+with open(sys.argv[2], "rb") as upload:
+    quarantine(upload, Path(sys.argv[1]), 2**30)
+"""
+
+
+def test_a_quarantine_write_killed_midway_is_swept_at_once_and_a_living_one_never(
+    site: Site, tmp_path: Path
+) -> None:
+    source = tmp_path / "upload.fifo"
+    os.mkfifo(source)
+    folder = site.data / "quarantine"
+    child = subprocess.Popen(
+        [sys.executable, "-c", QUARANTINE_WRITER, str(folder), str(source)],
+        env=site.env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        with source.open("wb") as upload:
+            upload.write(os.urandom(2**20))
+            upload.flush()
+            held = cast(list[Path], wait_for(
+                lambda: [p for p in folder.glob("q~*") if p.stat().st_size >= 2**20],
+                30, "the upload in quarantine", child,
+            ))  # fmt: skip
+            hours_ago = time.time() - 7200
+            os.utime(held[0], (hours_ago, hours_ago))  # older than the sweep's hour
+            for beside in (site.cli("sweep-orphans"), site.cli("sweep-orphans", "--min-age", "0")):
+                assert swept(beside, "quarantine") == 0, "a living writer's file stays"
+            assert held[0].exists()
+            kill(child)
+    finally:
+        if child.poll() is None:
+            kill(child)
+    after = site.cli("sweep-orphans", "--min-age", "86400")  # its writer is dead, not old
+    assert swept(after, "quarantine") == 1, after
+    assert list(folder.iterdir()) == []
+    assert [p.name for p in (site.data / ".owners").iterdir()] == [], "the dead lease goes too"
+
+
+READER = """
+from sqlalchemy import select
+from appeals.models import EvidenceItem
+from merchant_portal import create_app, jobs
+from merchant_portal.database import db
+app = create_app()
+with app.app_context():
+    pictures = select(EvidenceItem.id).where(EvidenceItem.media_type.like("image/%"))
+    ids = list(db().scalars(pictures))
+    db().rollback()
+jobs.read_now(app, ids)
+"""
+
+
+def test_a_reading_killed_midway_leaves_a_work_folder_the_sweep_removes_at_once(
+    site: Site,
+) -> None:
+    work = site.data / "reading-work"
+    child = subprocess.Popen(
+        [sys.executable, "-c", READER], env=site.env, start_new_session=True
+    )  # fmt: skip
+    try:
+        copied = wait_for(lambda: list(work.glob("reader~*/read-*/*/source")), 120,
+                          "the pictures copied out for reading", child)  # fmt: skip
+        # Frozen once its sandboxed reader runs: out of every transaction by then (a frozen
+        # transaction would hold SQLite's write lock against the sweep).
+        wait_for(lambda: running_in(child, "evidence.sandbox"), 60, "the reader's child", child)
+        stop(child)
+        beside = site.cli("sweep-orphans", "--min-age", "0")
+        assert swept(beside, "reading work") == 0, "a living reader's folder stays"
+        assert all(p.exists() for p in cast(list[Path], copied))
+        kill(child)
+    finally:
+        if child.poll() is None:
+            kill(child)
+    assert list(work.iterdir()), "the killed reading left its folder"
+    after = site.cli("sweep-orphans")  # the default hour: the reader is dead, not old
+    assert swept(after, "reading work") == 1, after
+    assert list(work.iterdir()) == []
+
+
+def slow_bundle(path: Path) -> None:
+    """A ZIP that the verify form takes a moment over: a large member the manifest names."""
+    manifest = {"format": "appeal-desk-bundle/3", "bundle_pdf": {"sha256": "0" * 64}}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as bundle:
+        bundle.writestr("manifest.json", json.dumps(manifest))
+        bundle.writestr("bundle.pdf", bytes(48 * 2**20))
+
+
+class Browser(requests.Session):
+    """A browser over loopback http, which sends its Secure session cookie back anyway."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        response = super().request(*args, **kwargs)
+        for cookie in self.cookies:
+            cookie.secure = False
+        return response
+
+
+def signed_in(port: int, email: str) -> Browser:
+    """A browser's session, signed in through the login form."""
+    browser = Browser()
+    page = browser.get(f"http://127.0.0.1:{port}/login", timeout=30)
+    token = CSRF_INPUT.search(page.text)
+    assert token, page.text[:300]
+    answer = browser.post(
+        f"http://127.0.0.1:{port}/login", allow_redirects=False, timeout=30,
+        data={"email": email, "password": "demo-password-2026", "csrf_token": token.group(1)},
+    )  # fmt: skip
+    assert answer.status_code == 302, answer.text[:300]
+    return browser
+
+
+def test_a_verify_upload_killed_midway_leaves_only_what_the_sweep_removes_at_once(
+    site: Site, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.zip"
+    slow_bundle(bundle)
+    folder = site.data / "quarantine"
+    port = free_port()
+    server = serve(site, port)
+    try:
+        get(port, "/login", "")  # up
+        browser = signed_in(port, "reviewer@platform.example")
+        page = browser.get(f"http://127.0.0.1:{port}/review/verify", timeout=30)
+        token = CSRF_INPUT.search(page.text)
+        assert page.status_code == 200 and token, page.text[:300]
+
+        answers: list[object] = []
+
+        def upload() -> None:
+            with bundle.open("rb") as handle:
+                try:
+                    answers.append(browser.post(
+                        f"http://127.0.0.1:{port}/review/verify", timeout=120,
+                        data={"csrf_token": token.group(1)}, files={"bundle": handle},
+                    ))  # fmt: skip
+                except requests.RequestException as error:  # the server is killed
+                    answers.append(error)
+
+        posting = threading.Thread(target=upload, daemon=True)
+        posting.start()
+        held = wait_for(
+            lambda: list(folder.glob("q~*")) or answers, 60, "the upload being verified", server
+        )
+        answered = list(answers)
+        kill(server)
+        assert not answered, f"answered before it was seen: {answered}"
+        assert all(p.exists() for p in cast(list[Path], held)), "the killed verify left it"
+        posting.join(30)
+    finally:
+        if server.poll() is None:
+            kill(server)
+    after = site.cli("sweep-orphans")  # the default hour: the server is dead, not old
+    assert swept(after, "quarantine") == 1, after
+    assert list(folder.iterdir()) == []
+
+
+def test_a_queued_build_no_process_holds_is_taken_by_one_of_two_workers_at_their_start(
+    site: Site,
+    redis_url: str,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
+    from huey import RedisHuey  # type: ignore[import-untyped]
+
+    name = f"crash-{secrets.token_hex(4)}"
+    site.env.update(PORTAL_REDIS_URL=redis_url, PORTAL_BUNDLE_QUEUE="redis",
+                    PORTAL_BUNDLE_QUEUE_NAME=name)  # fmt: skip
+    token = site.cli("create-token", "owner@bloom.example").strip().splitlines()[-1]
+    ((appeal_id,),) = site.query("SELECT appeal_id FROM appeal_version LIMIT 1")
+    port = free_port()
+    server = serve(site, port)
+    try:
+        status, _ = get(port, f"/api/v1/appeals/{appeal_id}/bundle.pdf", token)
+        assert status == 202
+    finally:
+        kill(server)
+    huey = RedisHuey(name, url=redis_url)
+    beside = site.cli("sweep-orphans")  # takes over what no process has, as a start does
+    assert "taken over" not in beside and huey.pending_count() == 1, "it waits its turn"
+    # What a worker does when it takes the build off the queue; it dies before its claim.
+    assert huey.storage.dequeue() is not None and huey.pending_count() == 0
+    ((build_id, state, owner),) = site.query("SELECT id, state, owner FROM bundle_build")
+    assert (state, owner) == ("queued", None), "no process holds it, none will build it"
+
+    logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
+    started = time.monotonic()
+    with contextlib.ExitStack() as outputs:
+        workers = [
+            subprocess.Popen([SCRIPT, "worker"], env=site.env,
+                             stdout=outputs.enter_context(log.open("wb")),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+            for log in logs
+        ]  # fmt: skip
+        try:
+            wait_for(lambda: get_state(site, build_id) != "queued", 60, "the takeover")
+            taken_over = time.monotonic() - started
+            wait_for(lambda: get_state(site, build_id) == "ready", 180, "the taken-over build")
+            finished = time.monotonic() - started
+        finally:
+            for worker in workers:
+                kill(worker)
+    ((attempts,),) = site.query("SELECT attempts FROM bundle_build")
+    assert attempts == 1, "built once"
+    said = [log.read_text() for log in logs]
+    takeovers = sum(text.count(f"bundle build {build_id}: its process died") for text in said)
+    assert takeovers == 1, "of two workers starting at once, one takes it: " + "\n".join(said)
+    site.every_row_has_its_blobs()
+    huey.storage.flush_queue()
+    print(f"\ntaken over {taken_over:.2f} s after the workers' start, ready after {finished:.2f} s")
