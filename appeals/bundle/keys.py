@@ -102,7 +102,7 @@ class SigningKey:
         partial = path.with_name(path.name + ".signing")
 
         def sign() -> None:
-            with path.open("rb") as source, partial.open("wb") as target:
+            with path.open("rb") as source, partial.open("w+b") as target:
                 pdf_signer = _dated_signer(meta, signer, when)
                 pdf_signer.sign_pdf(IncrementalPdfFileWriter(source, strict=False), output=target)
 
