@@ -21,6 +21,8 @@ import defusedxml.ElementTree as SafeElementTree  # type: ignore[import-untyped]
 import imagehash
 from PIL import Image
 
+from evidence.metadata import XMP_EXTENSION_ID, XMP_ID
+
 if TYPE_CHECKING:
     from pathlib import Path
     from xml.etree.ElementTree import Element
@@ -41,8 +43,6 @@ MAX_KEPT = 32 * 1024 * 1024  # everything kept from one file
 MAX_FACTS = 50
 MAX_SCAN = 64 * 1024  # of one text value searched for labels
 
-XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
-XMP_EXTENSION_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 C2PA_BMFF_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 PREFIXES = {

@@ -14,8 +14,13 @@ _PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 _SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the portal: configuration, extensions, blueprints. No I/O beyond reading config."""
+def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the portal: configuration, extensions, blueprints. No I/O beyond reading config.
+
+    With `web=False` (the operator commands that serve no page: a local build, imports,
+    accounts) the app has the context, the database and the wording but no blueprints,
+    forms, sessions or API, so those commands start without importing the web layer.
+    """
     templates = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else _SOURCE_TEMPLATES
     app = Flask(__name__, template_folder=str(templates), instance_relative_config=True)
     from merchant_portal import config
@@ -25,8 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["appeal_desk.context"] = build_context(app.config)
     passwords.use_profile(app.config["PASSWORD_HASH_PROFILE"])
-    _register_extensions(app)
-    _register_blueprints(app)
+    if web:
+        _register_extensions(app)
+        _register_blueprints(app)
+    else:
+        _register_local(app)
     _register_cli(app)
     logging.getLogger("merchant_portal").setLevel(logging.INFO)
     return app
@@ -45,6 +53,15 @@ def _register_extensions(app: Flask) -> None:
     security.init_app(app)
     i18n.init_app(app)
     access.init_app(app)
+
+
+def _register_local(app: Flask) -> None:
+    from flask_babel import Babel
+
+    from merchant_portal import database
+
+    database.init_app(app)
+    Babel(app)  # the bundle's wording; no request, so no locale selector
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,4 +1,9 @@
-"""Operator commands, under `flask --app merchant_portal` and the `merchant-portal` script."""
+"""Operator commands, under `flask --app merchant_portal` and the `merchant-portal` script.
+
+Each command imports what it uses when it runs, and the commands that serve no page run in
+an app without the web layer (`create_app(web=False)`), so `--help`, a local build or an
+import start without Flask's blueprints, the API, an S3 client or the HEIF decoder.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,48 @@ import shutil
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
 
-from appeals import accounts, audit, builds, intake, locker, migrate, order_import
-from appeals.accounts import SYSTEM
 from appeals.errors import DomainError
-from appeals.models import Appeal, Shop
 from appeals.permissions import Role
 from evidence.errors import RejectedUpload
-from evidence.storage import sweep_orphans as sweep_blobs
-from evidence.tables import iter_rows
-from merchant_portal.context import context, policies
-from merchant_portal.database import db
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from appeals.policies import Policies
+    from merchant_portal.context import PortalContext
+
+# Commands that serve no page, send no mail and start no job thread: they run in an app
+# without the web layer. Any other command (and any added later) gets the whole portal.
+LOCAL_COMMANDS = frozenset({
+    "init-db", "create-shop", "create-user", "create-token", "reset-password",
+    "disable-user", "import-orders", "import-complaints", "verify-audit", "build-bundle",
+    "verify-bundle", "rotate-signing-key",
+})  # fmt: skip
+
+
+def db() -> Session:
+    """The app context's session (its module, with SQLAlchemy, loads at first use)."""
+    from merchant_portal.database import db as session
+
+    return session()
+
+
+def context() -> PortalContext:
+    """The app's context (its module, with the bundle code, loads at first use)."""
+    from merchant_portal.context import context as found
+
+    return found()
+
+
+def policies() -> Policies:
+    """The app's configured rules."""
+    return context().policies
 
 
 def _domain_errors_as_usage(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,6 +79,7 @@ def init_db() -> None:
     """
     from sqlalchemy import Engine
 
+    from appeals import migrate
     from appeals.db import make_engine
 
     config = current_app.config
@@ -79,6 +110,9 @@ def init_db() -> None:
 @with_appcontext
 def demo(if_empty: bool) -> None:
     """Load demonstration shops, users of every role, orders and complaints."""
+    from sqlalchemy import func, select
+
+    from appeals.models import Shop
     from merchant_portal.demo import DEMO_PASSWORD, load_demo
 
     if db().scalar(select(func.count()).select_from(Shop)):
@@ -105,6 +139,9 @@ def demo(if_empty: bool) -> None:
 @_domain_errors_as_usage
 def create_shop(name: str) -> None:
     """Create a shop (a tenant)."""
+    from appeals import accounts
+    from appeals.accounts import SYSTEM
+
     shop = accounts.create_shop(db(), SYSTEM, name)
     db().commit()
     click.echo(f"Shop {shop.id}: {shop.name}")
@@ -122,6 +159,9 @@ def create_user(
     email: str, role: str, shop_name: str | None, password: str, display_name: str
 ) -> None:
     """Create an account with a role, in a shop for merchant roles."""
+    from appeals import accounts
+    from appeals.accounts import SYSTEM
+
     shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name) if shop_name else None
     user = accounts.create_user(
         db(),
@@ -144,6 +184,9 @@ def create_user(
 @_domain_errors_as_usage
 def create_token(email: str, name: str) -> None:
     """Issue an API token for a user; the token is printed alone on the last line."""
+    from appeals import accounts
+    from appeals.accounts import SYSTEM
+
     user = accounts.find_user_by_email(db(), SYSTEM, email)
     _token, secret = accounts.create_api_token(db(), user, name)
     db().commit()
@@ -158,6 +201,9 @@ def create_token(email: str, name: str) -> None:
 @_domain_errors_as_usage
 def reset_password(email: str, password: str) -> None:
     """Set a new password; the user's sessions end."""
+    from appeals import accounts
+    from appeals.accounts import SYSTEM
+
     user = accounts.find_user_by_email(db(), SYSTEM, email)
     accounts.reset_password(db(), SYSTEM, user, password)
     db().commit()
@@ -171,6 +217,9 @@ def reset_password(email: str, password: str) -> None:
 @_domain_errors_as_usage
 def disable_user(email: str, enable: bool) -> None:
     """Disable an account (ending its sessions and tokens), or enable it again."""
+    from appeals import accounts
+    from appeals.accounts import SYSTEM
+
     user = accounts.find_user_by_email(db(), SYSTEM, email)
     accounts.set_disabled(db(), SYSTEM, user, not enable)
     db().commit()
@@ -197,6 +246,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @_domain_errors_as_usage
 def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
     """Import a shop's order export (CSV or XLSX); re-importing updates by order number."""
+    from appeals import accounts, order_import
+    from appeals.accounts import SYSTEM
+    from evidence.tables import iter_rows
+
     shop = accounts.find_shop_by_name(db(), SYSTEM, shop_name)
     try:
         result, linked, plan = order_import.import_stream(
@@ -235,6 +288,9 @@ def import_orders(path: Path, shop_name: str, time_zone: str | None) -> None:
 @_domain_errors_as_usage
 def import_complaints(path: Path) -> None:
     """Record complaints from a JSON list or a CSV file; known external ids are kept."""
+    from appeals import intake
+    from appeals.accounts import SYSTEM
+
     try:
         records = intake.read_complaint_file(path, policies().imports)
     except RejectedUpload as error:
@@ -261,7 +317,7 @@ def import_complaints(path: Path) -> None:
 def verify_audit() -> None:
     """Check the audit trail's hash chain and its signed checkpoints; exits 1 and names the
     entry if it was tampered with, or the checkpoint a recomputed chain contradicts."""
-    from appeals import checkpoints
+    from appeals import audit, checkpoints
 
     report = audit.verify(db())
     if not report.intact:
@@ -286,6 +342,8 @@ def verify_audit() -> None:
 def sweep_orphans(min_age: int) -> None:
     """Take over the builds of dead processes; delete blobs no row refers to, and the
     scratch that dead processes left (a living process's scratch stays, whatever its age)."""
+    from appeals import builds, locker
+    from evidence.storage import sweep_orphans as sweep_blobs
     from merchant_portal import jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -315,16 +373,20 @@ def sweep_orphans(min_age: int) -> None:
 @_domain_errors_as_usage
 def build_bundle(appeal_id: int, out: Path) -> None:
     """Build the bundle of an appeal's latest submitted version into a folder."""
+    from appeals import builds
     from appeals.bundle import build
+    from appeals.models import Appeal
+    from evidence import scratch
     from merchant_portal import jobs
-    from merchant_portal.bundles import scratch_dir
 
     appeal = db().get(Appeal, appeal_id)
     if appeal is None:
         raise click.ClickException(f"No appeal with id {appeal_id}.")
     version = builds.latest_version(appeal)
     settings = jobs.settings()
-    folder = scratch_dir()
+    # Named for this process (evidence.scratch): `sweep-orphans` removes it at once if the
+    # process is killed, never while it lives.
+    folder = scratch.make_scratch_dir(settings.workdir, "by-hand")
     try:
         built = build(
             db(), version, settings.store, folder, key=settings.key, wording=settings.wording,
@@ -356,9 +418,7 @@ def verify_bundle(path: Path, public_key: Path | None) -> None:
     from appeals.bundle.verify_offline import KeysUnreadable, load_public_keys, report
 
     if public_key is None:
-        from merchant_portal.bundles import verify_file
-
-        result = verify_file(path)
+        result = verify(path, context().bundle_trust())
     else:  # neither the database nor the portal's secret or key folder is read
         try:
             keys = load_public_keys(public_key.read_bytes())
@@ -400,7 +460,7 @@ def worker(workers: int) -> None:
     from merchant_portal import jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if context(app).queue != "redis":
+    if context().queue != "redis":
         raise click.ClickException(
             "The worker reads the Redis queue: set PORTAL_REDIS_URL (builds otherwise run "
             "inside the web process)."
@@ -411,6 +471,7 @@ def worker(workers: int) -> None:
     Ticker(app).start()  # windows, reminders and the email outbox, every minute
     consumer = jobs.serve_worker(app, workers)
     jobs.take_over_builds(app)  # what a killed worker on this machine was building
+    jobs.sweep_dead_scratch(app)  # and the scratch that dead processes left
     jobs.resume_readings(app)  # what a stopped worker or web process left unread
     consumer.run()
 
@@ -470,13 +531,23 @@ def register(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
+    """The app the running command needs: without the web layer for a local command."""
     from merchant_portal import create_app
 
-    return create_app()
+    running = click.get_current_context(silent=True)
+    return create_app(web=running is None or running.info_name not in LOCAL_COMMANDS)
 
 
-main = FlaskGroup(
+class _PortalGroup(FlaskGroup):
+    """The console script: its commands are its own, so naming them loads no app."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+
+main = _PortalGroup(
     name="merchant-portal",
+    commands=COMMANDS,
     create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,
