@@ -8,8 +8,8 @@ orphan blob, which `sweep-orphans` removes.
 
 from __future__ import annotations
 
-import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +32,7 @@ from appeals.models import (
 )
 from appeals.permissions import Actor, Permission, has_permission, require
 from appeals.policies import LockerPolicy
+from evidence import scratch
 from evidence.cells import is_masked
 from evidence.errors import RejectedUpload
 from evidence.inspect import inspect
@@ -108,8 +109,10 @@ def receive_file(
         if _shop_bytes(session, complaint.shop_id) + received.size > policy.shop_quota_bytes:
             raise RejectedUpload("quota", N_("The shop's evidence storage is full."))
         # Blobs first, then the row that refers to them.
-        keys = {name: store.put(path) for name in inspection.derived
-                if (path := inspection.derived_path(name)) is not None}  # fmt: skip
+        keys = _put_all(store, {"original": received.path} | {
+            name: path for name in inspection.derived
+            if (path := inspection.derived_path(name)) is not None
+        })  # fmt: skip
         item = EvidenceItem(
             shop_id=complaint.shop_id,
             complaint_id=complaint.id,
@@ -119,7 +122,7 @@ def receive_file(
             media_type=media_type,
             size=received.size,
             sha256=received.sha256,
-            blob_key=store.put(received.path),
+            blob_key=keys["original"],
             normalized_key=keys.get("normalized"),
             thumbnail_key=keys.get("thumbnail"),
             content_key=keys.get("text") or keys.get("table"),
@@ -143,6 +146,14 @@ def receive_file(
     finally:
         discard(received)
         shutil.rmtree(derived_dir, ignore_errors=True)
+
+
+def _put_all(store: BlobStore, paths: dict[str, Path]) -> dict[str, str]:
+    """Store the files at once: each put waits mostly on its fsyncs (or on the object store),
+    so the original and its derived copies overlap instead of queueing."""
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        futures = {name: pool.submit(store.put, path) for name, path in paths.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 # What a file attached to a second complaint shares with the first: the stored blobs.
@@ -406,8 +417,8 @@ def redact_item(
                      after={"answers": answers})  # fmt: skip
         return False
     checked = check_boxes([*boxes, *covered])
-    folder = workdir / f"redact-{secrets.token_hex(6)}"
-    folder.mkdir(parents=True, exist_ok=True)
+    # Named for this process (evidence.scratch): swept at once if it is killed midway.
+    folder = scratch.make_scratch_dir(workdir, "redact")
     try:
         source = folder / (
             "source.png" if item.media_type in ("image/png", "image/webp") else "source.jpg"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import resource
+import select
 import selectors
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,12 +58,6 @@ class Inspection:
         return self.folder / self.derived[name] if name in self.derived else None
 
 
-def _limit(limits: InspectLimits) -> None:  # pragma: no cover (runs in the child)
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def inspect(path: Path, media_type: str, out: Path, limits: InspectLimits) -> Inspection:
     """Decode the file fully in a limited child process; refuse it if the child fails."""
     out.mkdir(parents=True, exist_ok=True)
@@ -70,19 +68,17 @@ def inspect(path: Path, media_type: str, out: Path, limits: InspectLimits) -> In
                    "pdf_content_bytes": limits.pdf_content_bytes,
                    "pdf_stream_bytes": limits.pdf_stream_bytes, "pdf_seconds": limits.pdf_seconds},
     }  # fmt: skip
-    try:
-        child = subprocess.run(
-            [sys.executable, "-m", "evidence.sandbox"],
-            input=json.dumps(job), capture_output=True, text=True, timeout=limits.wall_seconds,
-            preexec_fn=lambda: _limit(limits), check=False,
-            env={"PYTHONPATH": str(_PACKAGE_ROOT), "PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
+    answer = _forks.run(job, limits)
+    if answer is not None and answer.get("timeout"):
         raise RejectedUpload(
             "too_slow", N_("The file took too long to process; it may be damaged or crafted.")
-        ) from None
-    answer = _answer(child)
-    if not answer.get("ok"):
+        )
+    if not isinstance(answer, dict) or "ok" not in answer:
+        raise RejectedUpload(
+            "processing_failed",
+            N_("The file could not be processed safely; it may be damaged or crafted."),
+        )
+    if not answer["ok"]:
         raise RejectedUpload(answer["code"], answer["message"], **answer.get("params", {}))
     return Inspection(
         media_type=media_type, folder=out, width=answer.get("width"), height=answer.get("height"),
@@ -90,17 +86,76 @@ def inspect(path: Path, media_type: str, out: Path, limits: InspectLimits) -> In
     )  # fmt: skip
 
 
-def _answer(child: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    try:
-        answer = json.loads(child.stdout) if child.returncode == 0 else None
-    except json.JSONDecodeError:
-        answer = None
-    if not isinstance(answer, dict):
-        raise RejectedUpload(
-            "processing_failed",
-            N_("The file could not be processed safely; it may be damaged or crafted."),
-        )
-    return answer
+class _ForkServers:
+    """Sandbox parents (`python -m evidence.sandbox --fork-server`), started on first use and
+    kept: each has imported the decoders once and forks a fresh limited child per file, so
+    an upload does not wait for a Python start-up and Pillow's import (70-100 ms).
+
+    One server per concurrent caller (a server answers one request at a time); a server
+    that dies, or does not answer in time, is killed and replaced by the next caller.
+    """
+
+    def __init__(self) -> None:
+        self._idle: list[subprocess.Popen[str]] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def run(self, job: dict[str, Any], limits: InspectLimits) -> dict[str, Any] | None:
+        server = self._take()
+        request = {
+            "job": job, "memory_bytes": limits.memory_bytes,
+            "cpu_seconds": limits.cpu_seconds, "wall_seconds": limits.wall_seconds,
+        }  # fmt: skip
+        assert server.stdin is not None and server.stdout is not None
+        try:
+            server.stdin.write(json.dumps(request) + "\n")
+            server.stdin.flush()
+            # The server kills a child at its wall time; this only catches a stuck server.
+            if not select.select([server.stdout], [], [], limits.wall_seconds + 10)[0]:
+                raise TimeoutError
+            line = server.stdout.readline()
+            found = json.loads(line)
+        except (OSError, ValueError, TimeoutError):
+            server.kill()
+            server.wait()
+            server.stdin.close()
+            server.stdout.close()
+            return None
+        self._give_back(server)
+        return found if isinstance(found, dict) else None
+
+    def _take(self) -> subprocess.Popen[str]:
+        with self._lock:
+            if self._pid != os.getpid():  # forked (a pre-forking server): not our pipes
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                server = self._idle.pop()
+                if server.poll() is None:
+                    return server
+        return subprocess.Popen(
+            [sys.executable, "-m", "evidence.sandbox", "--fork-server"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env={"PYTHONPATH": str(_PACKAGE_ROOT), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+
+    def _give_back(self, server: subprocess.Popen[str]) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                self._idle.append(server)
+
+    def close(self) -> None:
+        """End the idle servers (each ends when its input closes)."""
+        with self._lock:
+            idle, self._idle = (self._idle, []) if self._pid == os.getpid() else ([], [])
+        for server in idle:
+            assert server.stdin is not None and server.stdout is not None
+            server.stdin.close()
+            server.wait()
+            server.stdout.close()
+
+
+_forks = _ForkServers()
+atexit.register(_forks.close)
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,68 @@ def test_quarantine_hash_is_the_sha256_of_the_bytes(tmp_path: Path) -> None:
 
     data = png_bytes()
     assert quarantine(io.BytesIO(data), tmp_path, 10**6).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def _photo(size: tuple[int, int], orientation: int, **save: object) -> bytes:
+    image = Image.radial_gradient("L").resize(size).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0110] = "PhoneMaker P1"  # model
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif, comment=b"shot by buyer 13812345678", **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_an_upright_photo_keeps_its_pixels_exactly_and_nothing_else(
+    tmp_path: Path, progressive: bool
+) -> None:
+    data = _photo((1200, 900), orientation=1, progressive=progressive)
+    _, inspection = take(tmp_path, data)
+    normalized = inspection.derived_path("normalized")
+    assert normalized is not None
+    with Image.open(io.BytesIO(data)) as original, Image.open(normalized) as copy:
+        # No second generation of JPEG loss: the very pixels the camera wrote.
+        assert copy.convert("RGB").tobytes() == original.convert("RGB").tobytes()
+        assert not copy.getexif() and "comment" not in copy.info and "icc_profile" not in copy.info
+    assert (
+        b"PhoneMaker" not in normalized.read_bytes()
+        and b"13812345678" not in normalized.read_bytes()
+    )
+
+
+def test_a_large_turned_photo_gets_an_upright_page_copy_and_thumbnail(tmp_path: Path) -> None:
+    _, inspection = take(tmp_path, _photo((4000, 3000), orientation=6))
+    assert (inspection.width, inspection.height) == (3000, 4000)
+    page, thumbnail = inspection.derived_path("page"), inspection.derived_path("thumbnail")
+    assert page is not None and thumbnail is not None
+    with Image.open(page) as copy, Image.open(thumbnail) as small:
+        assert max(copy.size) <= 2000 and copy.height > copy.width and not copy.getexif()
+        assert small.height > small.width and max(small.size) <= 480
+
+
+def test_a_png_loses_its_text_and_colour_chunks_but_not_a_pixel(tmp_path: Path) -> None:
+    from PIL import PngImagePlugin
+
+    image = Image.linear_gradient("L").resize((300, 200)).convert("RGB")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "buyer 13812345678")
+    info.add_itxt("Comment", "位置：上海", lang="zh")
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0110] = "PhoneMaker P1"
+    image.save(buffer, "PNG", pnginfo=info, exif=exif)
+    _, inspection = take(tmp_path, buffer.getvalue())
+    normalized = inspection.derived_path("normalized")
+    assert normalized is not None
+    stored = normalized.read_bytes()
+    assert b"13812345678" not in stored and b"PhoneMaker" not in stored and b"iTXt" not in stored
+    with Image.open(normalized) as copy:
+        assert copy.convert("RGB").tobytes() == image.tobytes()
+
+
+def test_a_decode_past_its_wall_time_is_refused_as_too_slow(tmp_path: Path) -> None:
+    with pytest.raises(RejectedUpload) as refused:
+        take(tmp_path, _photo((4000, 3000), orientation=6), InspectLimits(wall_seconds=0.05))
+    assert refused.value.code == "too_slow"
