@@ -189,24 +189,47 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 @functools.cache
-def _coverage() -> tuple[frozenset[int], tuple[tuple[str, frozenset[int]], ...]]:
-    """The CJK font's characters, and each installed fallback font with its characters."""
+def _coverage() -> frozenset[int]:
+    """The CJK font's characters."""
     registered = pdfmetrics.getFont(font())
     assert isinstance(registered, TTFont)
-    main = frozenset(registered.face.charToGlyph)
-    fallbacks = []
-    for number, path in enumerate(FALLBACK_CANDIDATES):
-        if Path(path).is_file():
-            name = f"BundleFallback{number}"
-            fallback = TTFont(name, path)
-            pdfmetrics.registerFont(fallback)
-            fallbacks.append((name, frozenset(fallback.face.charToGlyph)))
-    return main, tuple(fallbacks)
+    return frozenset(registered.face.charToGlyph)
+
+
+@functools.cache
+def _fallback_font(number: int) -> tuple[str, frozenset[int]] | None:
+    """A fallback font registered, with its characters; None if it is not installed."""
+    path = FALLBACK_CANDIDATES[number]
+    if not Path(path).is_file():
+        return None
+    name = f"BundleFallback{number}"
+    fallback = TTFont(name, path)
+    pdfmetrics.registerFont(fallback)
+    return name, frozenset(fallback.face.charToGlyph)
+
+
+def _fallback_for(code: int) -> str | None:
+    """The fallback font that has this character, loading only what it takes: reportlab
+    holds a font whole, and the Hanazono fonts weigh 53 MB (about 90 MiB in memory), so a
+    dash or a triangle is looked for in the 3 MB symbol font first, and a rare ideograph in
+    the font of its own plane (B: Extension B and later; A: the rest)."""
+    hanazono_b, hanazono_a, symbols = 0, 1, 2
+    if code >= 0x20000:
+        order = (hanazono_b, hanazono_a, symbols)
+    elif 0x2E80 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
+        order = (hanazono_a, hanazono_b, symbols)
+    else:
+        order = (symbols, hanazono_a, hanazono_b)
+    for number in order:
+        found = _fallback_font(number)
+        if found is not None and code in found[1]:
+            return found[0]
+    return None
 
 
 def markup(text: str) -> str:
     """Paragraph markup for text: escaped, and each run the CJK font lacks in a fallback."""
-    main, fallbacks = _coverage()
+    main = _coverage()
     if all(ord(char) in main for char in text):
         return escape(text)
     parts: list[str] = []
@@ -214,7 +237,7 @@ def markup(text: str) -> str:
         code = ord(char)
         name = None
         if code not in main and char not in "\n\t ":
-            name = next((n for n, chars in fallbacks if code in chars), None)
+            name = _fallback_for(code)
         parts.append(f'<font name="{name}">{escape(char)}</font>' if name else escape(char))
     return "".join(parts)
 
@@ -582,7 +605,7 @@ def _draw_text_layer(canvas: Any, layer: TextLayer) -> None:
     in it, and stretched horizontally to its box's width, so that search hits and selections
     fall on the words in the picture."""
     name = font()
-    main, _fallbacks = _coverage()
+    main = _coverage()
     registered = pdfmetrics.getFont(name)
     assert isinstance(registered, TTFont)
     ascent, descent = registered.face.ascent / 1000, registered.face.descent / 1000  # < 0

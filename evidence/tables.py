@@ -261,6 +261,8 @@ def _xlsx_rows(path: Path, limits: TableLimits) -> Iterator[list[str]]:
         except Exception as error:  # openpyxl raises many unrelated types on damaged files
             raise RejectedUpload("malformed_xlsx", N_("The XLSX file is damaged.")) from error
         try:
+            if not workbook.worksheets:
+                raise RejectedUpload("malformed_xlsx", N_("The XLSX file has no sheet."))
             yield from _sheet_rows(workbook.worksheets[0], limits)
         finally:
             workbook.close()

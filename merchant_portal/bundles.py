@@ -23,7 +23,6 @@ from appeals import builds
 from appeals.bundle import Verification, verify
 from appeals.models import Appeal, BuildState, BundleBuild
 from appeals.permissions import Actor, Permission
-from evidence import scratch
 from evidence.errors import RejectedUpload
 from evidence.intake import discard, quarantine
 from evidence.names import content_disposition
@@ -153,9 +152,3 @@ def verify_upload() -> ResponseReturnValue:
 def verify_file(path: Path) -> Verification:
     """Check a bundle ZIP against this portal's published keys (and its old HMAC key)."""
     return verify(path, context().bundle_trust())
-
-
-def scratch_dir() -> Path:
-    """A work folder for a bundle built by hand, named for this process (evidence.scratch):
-    `sweep-orphans` removes it at once if the process is killed, never while it lives."""
-    return scratch.make_scratch_dir(context().bundle_workdir, "by-hand")

@@ -21,11 +21,12 @@ class PortalServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         from merchant_portal import create_app
-        from merchant_portal.jobs import take_over_builds
+        from merchant_portal.jobs import sweep_dead_scratch, take_over_builds
 
         app = create_app()
         try:  # what a killed server left half built is taken over now, not in five minutes
             take_over_builds(app)
+            sweep_dead_scratch(app)
         except Exception:
             app.logger.exception("taking over the builds of dead processes failed")
         return app
