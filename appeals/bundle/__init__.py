@@ -272,6 +272,8 @@ def build(
     )
     key.sign_pdf(pdf, utcnow())  # before the manifest takes the PDF's hash
     step()
+    if report["fit"]:  # the file as it came out, not the fit's estimate
+        report["fit"][-1]["pdf_bytes"] = pdf.stat().st_size
     manifest = manifest_of(appeal, version, files, pdf, assembler.page_count, report)
     if audit_checkpoint is not None:
         # The audit chain's head as last signed: whoever holds the bundle can later show

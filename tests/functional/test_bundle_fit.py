@@ -248,3 +248,35 @@ def test_a_limit_out_of_reach_gives_up_legibility_last_and_says_by_how_much(
     assert max(i.long_side for i in by_kind["product_photo"]) == 640
     assert max(i.long_side for i in by_kind["chat_screenshot"]) < 1400
     assert fitted.pdf.stat().st_size < 2 * 250_000
+
+
+def test_the_merchant_is_told_what_the_fit_did_in_both_languages(
+    app: Flask, pictures_appeal: AppealVersion
+) -> None:
+    from flask import render_template
+    from flask_babel import force_locale
+
+    from appeals.models import Appeal, BuildState, BundleBuild
+    from merchant_portal.database import db
+    from merchant_portal.forms import ActionForm
+
+    roomy = build_at(app, pictures_appeal, "roomy", None)
+    limit = int(roomy.pdf.stat().st_size * 0.5)
+    fitted = build_at(app, pictures_appeal, "fitted", limit)
+    (entry,) = fitted.report["fit"]
+    assert entry["pdf_bytes"] == fitted.pdf.stat().st_size, "the signed file, not an estimate"
+    percent = round(100 * entry["pdf_bytes"] / limit)
+    with app.test_request_context():
+        appeal_row = db().get_one(Appeal, pictures_appeal.appeal_id)
+        build = BundleBuild(state=BuildState.READY, report=fitted.report, pages=fitted.pages,
+                            pdf_size=entry["pdf_bytes"], zip_size=1, pdf_key="0" * 64,
+                            zip_key="0" * 64, finished_at=pictures_appeal.submitted_at)  # fmt: skip
+        pages = {}
+        for locale in ("en", "zh_Hans_CN"):
+            with force_locale(locale):
+                pages[locale] = render_template("merchant/_bundle.html", appeal=appeal_row,
+                                                build=build, action_form=ActionForm())  # fmt: skip
+    english = " ".join(pages["en"].split())
+    assert f"The PDF uses {percent}% of the" in english
+    assert "Product photo: " in english and " made smaller" in english
+    assert f"{percent}%" in pages["zh_Hans_CN"] and "made smaller" not in pages["zh_Hans_CN"]
