@@ -161,6 +161,7 @@ _SHARED = (
     "kind", "caption", "display_name", "media_type", "size", "sha256", "blob_key",
     "normalized_key", "thumbnail_key", "content_key", "page_key", "width", "height", "pages",
     "rows", "provenance", "reading_key", "reading_state", "reading_error", "read_at", "phash",
+    "fit_copies",
 )  # fmt: skip
 
 
@@ -343,6 +344,9 @@ def referenced_keys(session: Session) -> set[str]:
     for name in EvidenceItem.BLOB_COLUMNS:
         column = getattr(EvidenceItem, name)
         keys.update(key for key in session.scalars(select(column).distinct()) if key)
+    listed = select(EvidenceItem.fit_copies).where(EvidenceItem.fit_copies.is_not(None))
+    for copies in session.scalars(listed):
+        keys.update(str(copy["key"]) for copy in copies or [])
     return keys
 
 

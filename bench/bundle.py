@@ -19,8 +19,12 @@ and its share of the limit; then again at twice the corpus. Targets: the fitted 
 0.8x the reference's time, peak memory <= 150 MiB, memory at 2x <= 1.4x memory at 1x, and
 the fitted PDF within 90-100 % of the limit.
 
+After intake the fit copies are made as the background job makes them (appeals.fit_copies,
+one item and commit at a time; `--no-copies` leaves them out), so the fitted build takes
+them as the portal's would; how many it took is printed with the fit.
+
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python bench/bundle.py [--rounds 3] [--scale 1 2] [--keep DIR]
+    .venv/bin/python bench/bundle.py [--rounds 3] [--scale 1 2] [--keep DIR] [--no-copies]
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -179,7 +184,9 @@ def corpus(folder: Path, scale: int) -> list[tuple[Path, str, str]]:
 # ---------------------------------------------------------------- ingest
 
 
-def ingest(work: Path, files: list[tuple[Path, str, str]]) -> tuple[str, int, float]:
+def ingest(
+    work: Path, files: list[tuple[Path, str, str]], copies: bool = True
+) -> tuple[str, int, float, float]:
     """A database and blob store holding one submitted appeal citing every file."""
     from appeals import accounts, appeal, complaints, locker, migrate
     from appeals.accounts import SYSTEM
@@ -234,6 +241,7 @@ def ingest(work: Path, files: list[tuple[Path, str, str]]) -> tuple[str, int, fl
     # One at a time, as one merchant's browser sends them.
     ids = [take(entry) for entry in files]
     ingest_seconds = time.perf_counter() - started
+    copies_seconds = prepare_copies(sessions, store, work, ids) if copies else 0.0
     with sessions() as session:
         user = session.get_one(User, owner_id)
         draft = appeal.start_appeal(session, user, complaint_id)
@@ -250,7 +258,24 @@ def ingest(work: Path, files: list[tuple[Path, str, str]]) -> tuple[str, int, fl
         session.commit()
         version_id = version.id
     engine.dispose()
-    return url, version_id, ingest_seconds
+    return url, version_id, ingest_seconds, copies_seconds
+
+
+def prepare_copies(sessions: Any, store: Any, work: Path, ids: list[int]) -> float:
+    """The fit copies, as `merchant_portal.jobs.copies_now` makes them after intake; seconds."""
+    from appeals.fit_copies import prepare_copies
+    from evidence import scratch
+
+    started = time.perf_counter()
+    folder = scratch.make_scratch_dir(work / "reading-work", "copies")
+    try:
+        for item_id in ids:
+            with sessions() as session:
+                prepare_copies(session, store, [item_id], folder)
+                session.commit()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return time.perf_counter() - started
 
 
 # ---------------------------------------------------------------- children
@@ -372,17 +397,20 @@ def run_child(
 Run = tuple[float, float, dict[str, object]]
 
 
-def measure(scale: int, rounds: int, work: Path) -> dict[str, float]:
+def measure(scale: int, rounds: int, work: Path, copies: bool = True) -> dict[str, float]:
     state = work / "state.json"
     if state.exists():  # --keep: reuse the corpus and its locker
-        url, version_id, ingest_seconds, count, size = json.loads(state.read_text())
+        url, version_id, ingest_seconds, count, size, *more = json.loads(state.read_text())
+        copies_seconds = more[0] if more else 0.0
     else:
         files = corpus(work / "corpus", scale)
         count, size = len(files), sum(path.stat().st_size for path, _, _ in files)
-        url, version_id, ingest_seconds = ingest(work, files)
-        state.write_text(json.dumps([url, version_id, ingest_seconds, count, size]))
+        url, version_id, ingest_seconds, copies_seconds = ingest(work, files, copies)
+        state.write_text(json.dumps([url, version_id, ingest_seconds, count, size,
+                                     copies_seconds]))  # fmt: skip
     print(f"\n{scale}x corpus: {count} files, {size / 1e6:.1f} MB; intake through the "
-          f"sandbox {ingest_seconds:.1f} s ({1000 * ingest_seconds / count:.0f} ms per file)")  # fmt: skip
+          f"sandbox {ingest_seconds:.1f} s ({1000 * ingest_seconds / count:.0f} ms per file); "
+          f"fit copies after intake {copies_seconds:.1f} s")  # fmt: skip
     kinds = ("reference", "ours", "fit", "cold")
     runs: dict[str, list[Run]] = {kind: [] for kind in kinds}
     for _ in range(rounds):  # alternating, so that machine drift hits all alike
@@ -423,11 +451,13 @@ def _row(name: str, runs: list[Run], reference: list[Run], fitted: bool) -> dict
     shown = f"{share:7.1f} %" if fitted else ""
     print(f"  {name:42} {wall:6.2f}s {ratio:5.2f}x {rss:6.1f} MiB {pdf / 1e6:6.1f} MB {shown:>9}")
     for entry in result.get("fit") or []:  # type: ignore[attr-defined]
-        kinds = "; ".join(f"{kind} kept {c['kept']}, smaller {c['downscaled']} {c['settings']}"
+        kinds = "; ".join(f"{kind} kept {c['kept']}, smaller {c['downscaled']} (prepared "
+                          f"{c.get('prepared', 0)}) {c['settings']}"
                           for kind, c in entry["kinds"].items())  # fmt: skip
         print(f"      fit: {entry['passes']} pass(es) {entry['encoded']}; target "
               f"{entry['target_bytes'] / 1e6:.1f} MB, predicted {entry['predicted_bytes'] / 1e6:.1f}"
-              f" MB, estimated after {entry['after_bytes'] / 1e6:.1f} MB; {kinds}")  # fmt: skip
+              f" MB, estimated after {entry['after_bytes'] / 1e6:.1f} MB; "
+              f"{entry.get('prepared', 0)} from prepared copies; {kinds}")  # fmt: skip
     return {"time": wall, "ratio": ratio, "rss": rss, "share": share}
 
 
@@ -449,6 +479,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp folder)")
+    parser.add_argument("--no-copies", action="store_true",
+                        help="no fit copies after intake: the fit encodes all it needs")  # fmt: skip
     parser.add_argument("--limit-mb", type=float, help="the fitted build's limit (default: "
                         "the product's BUNDLE_MAX_MB)")  # fmt: skip
     args = parser.parse_args()
@@ -463,7 +495,7 @@ def main() -> None:
         )
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            results[scale] = measure(scale, args.rounds, folder)
+            results[scale] = measure(scale, args.rounds, folder, copies=not args.no_copies)
         finally:
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)

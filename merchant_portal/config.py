@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNING_KEY_ID": None,
     # Reading the text of pictures after intake (jobs.enqueue_reading); 0 turns it off.
     "READ_EVIDENCE": True,
+    # Smaller copies of new pictures for the bundle's fit (jobs.enqueue_copies); 0: none.
+    "PREPARE_COPIES": True,
     # Email notifications (sent from the outbox by `send-notifications` or the worker).
     "PUBLIC_URL": None,  # links in emails, e.g. https://appeals.example.com/
     "SMTP_HOST": None,

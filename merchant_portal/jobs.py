@@ -13,6 +13,11 @@ Reading the text of new pictures (appeals.reading) goes the same way, on a queue
 own so that a build never waits behind a reading: a second background thread, the huey
 task `read_evidence`, or inline. `PORTAL_READ_EVIDENCE=0` turns reading off.
 
+The smaller copies of new pictures that a bundle's fit is likely to take (appeals.fit_copies)
+are made the same way, on a third thread, the huey task `prepare_copies` or inline; on their
+own, whatever becomes of the reading. `PORTAL_PREPARE_COPIES=0` turns them off: a build then
+encodes what it needs.
+
 A build names the process that has it (queued in its threads, or running): every server
 and worker start, and `sweep-orphans`, take over at once the builds of a process that
 died on this machine (`take_over_builds`), and the queued builds that name no process and
@@ -32,7 +37,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from appeals import builds, reading
+from appeals import builds, fit_copies, reading
 from appeals.models import BuildState
 from evidence import scratch
 from merchant_portal.context import context
@@ -45,7 +50,8 @@ _worker_app: Flask | None = None
 
 def init_app(app: Flask) -> None:
     app.extensions["appeal_desk.jobs"] = {
-        "lock": threading.Lock(), "executor": None, "reader": None, "resumed": False,
+        "lock": threading.Lock(), "executor": None, "reader": None, "copier": None,
+        "resumed": False,
     }  # fmt: skip
 
     @app.before_request
@@ -157,8 +163,8 @@ def wait_for_threads(app: Flask) -> None:
     """Let the background threads finish what they have (shutdown, and tests)."""
     state = app.extensions["appeal_desk.jobs"]
     with state["lock"]:
-        executors = [state["executor"], state["reader"]]
-        state["executor"] = state["reader"] = None
+        executors = [state["executor"], state["reader"], state["copier"]]
+        state["executor"] = state["reader"] = state["copier"] = None
     for executor in executors:
         if executor is not None:
             executor.shutdown(wait=True)
@@ -210,6 +216,53 @@ def enqueue_reading(item_ids: list[int]) -> None:
         reading_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(item_ids)
 
 
+def prepares_copies(app: Flask) -> bool:
+    """Whether this app makes fit copies after intake (PREPARE_COPIES, on by default)."""
+    value = app.config.get("PREPARE_COPIES", True)
+    return str(value).lower() not in ("0", "false", "no", "off")
+
+
+def copies_now(app: Flask, item_ids: list[int]) -> int:
+    """Make the fit copies of these items in this process; how many items got them."""
+    with app.app_context():
+        found = context(app)
+        sessions = app.extensions["appeal_desk.sessions"]
+        # Beside the reading's work, named for this process: swept at once if it dies.
+        work = scratch.make_scratch_dir(found.data_dir / "reading-work", "copies")
+        done = 0
+        try:
+            for item_id in item_ids:  # one commit each: no write lock held while encoding
+                with sessions() as session:
+                    done += fit_copies.prepare_copies(session, found.store, [item_id], work)
+                    session.commit()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return done
+
+
+def enqueue_copies(item_ids: list[int]) -> None:
+    """Make new pictures' fit copies in the background, the configured way (nothing when
+    PREPARE_COPIES is off); a failure is logged, and the build encodes as it would."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not item_ids or not prepares_copies(app):
+        return
+    queue = context(app).queue
+    if queue == "inline":
+        try:
+            copies_now(app, item_ids)
+        except Exception:
+            log.exception("fit copies of %s failed", item_ids)
+    elif queue == "thread":
+        state = app.extensions["appeal_desk.jobs"]
+        with state["lock"]:
+            if state["copier"] is None:
+                state["copier"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copies")
+            future = state["copier"].submit(copies_now, app, item_ids)
+        future.add_done_callback(_log_failure(item_ids))
+    else:
+        copies_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(item_ids)
+
+
 def _waiting(app: Flask, retake: bool = False) -> list[int]:
     sessions = app.extensions["appeal_desk.sessions"]
     with sessions() as session:
@@ -239,6 +292,11 @@ def reading_task(url: str, name: str) -> Any:
     return _tasks(url, name)[2]
 
 
+def copies_task(url: str, name: str) -> Any:
+    """The huey task that makes fit copies, on the same queue."""
+    return _tasks(url, name)[3]
+
+
 def _tasks(url: str, name: str) -> Any:
     if (url, name) not in _hueys:
         from huey import RedisHuey
@@ -246,7 +304,8 @@ def _tasks(url: str, name: str) -> Any:
         huey = RedisHuey(name, url=url)
         task = huey.task(retries=1, retry_delay=5, name="build_bundle")(_worker_build)
         read = huey.task(retries=0, name="read_evidence")(_worker_read)
-        _hueys[(url, name)] = (huey, task, read)
+        copies = huey.task(retries=0, name="prepare_copies")(_worker_copies)
+        _hueys[(url, name)] = (huey, task, read, copies)
     return _hueys[(url, name)]
 
 
@@ -270,6 +329,15 @@ def _worker_read(item_ids: list[int], retake: bool = False) -> int:
 
         app = create_app()
     return read_now(app, item_ids, retake).read
+
+
+def _worker_copies(item_ids: list[int]) -> int:
+    app = _worker_app
+    if app is None:
+        from merchant_portal import create_app
+
+        app = create_app()
+    return copies_now(app, item_ids)
 
 
 def serve_worker(app: Flask, workers: int = 1) -> Any:

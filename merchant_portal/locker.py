@@ -175,6 +175,7 @@ def upload(complaint_id: int) -> ResponseReturnValue:
     jobs.enqueue_reading(
         [r["id"] for r in results if r.get("reading") and isinstance(r["id"], int)]
     )
+    jobs.enqueue_copies([r["id"] for r in results if r["accepted"] and isinstance(r["id"], int)])
     status = 200 if any(r["accepted"] for r in results) else 422
     if request.accept_mimetypes.best == "application/json":
         return jsonify(results), status

@@ -148,6 +148,7 @@ def make_config(tmp_path: Path, **extra: object) -> dict[str, object]:
         "BUNDLE_QUEUE": "inline",
         # Reading pictures takes a second each: tests of reading turn it on.
         "READ_EVIDENCE": False,
+        "PREPARE_COPIES": False,  # tests that need the fit copies turn them on
         **extra,
     }
 

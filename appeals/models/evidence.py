@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -95,6 +95,10 @@ class EvidenceItem(Base):
     content_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # Images: a copy ready for bundle pages (at most 2000 px, opaque JPEG), made at upload.
     page_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Images: smaller JPEG copies at the settings the bundle's fit is likely to take, made
+    # in the background after intake (appeals.fit_copies): [{"side", "quality", "width",
+    # "height", "bytes", "key"}]. NULL (never JSON null): none made yet; a build then encodes.
+    fit_copies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
@@ -149,4 +153,5 @@ class EvidenceItem(Base):
 
     def blob_keys(self) -> list[str]:
         """The keys of every blob this item refers to."""
-        return [key for name in self.BLOB_COLUMNS if (key := getattr(self, name))]
+        keys = [key for name in self.BLOB_COLUMNS if (key := getattr(self, name))]
+        return keys + [str(copy["key"]) for copy in self.fit_copies or []]

@@ -60,6 +60,8 @@ def receive_api_file(complaint: Complaint, form: EvidenceIn) -> EvidenceOut:
     out = evidence_out(item)
     if item.reading_state is not None:
         jobs.enqueue_reading([item.id])
+    if item.is_image:
+        jobs.enqueue_copies([item.id])
     return out
 
 
