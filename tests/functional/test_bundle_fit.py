@@ -280,3 +280,26 @@ def test_the_merchant_is_told_what_the_fit_did_in_both_languages(
     assert f"The PDF uses {percent}% of the" in english
     assert "Product photo: " in english and " made smaller" in english
     assert f"{percent}%" in pages["zh_Hans_CN"] and "made smaller" not in pages["zh_Hans_CN"]
+
+
+def test_a_bundle_still_over_the_limit_says_so_to_the_merchant(
+    app: Flask, pictures_appeal: AppealVersion
+) -> None:
+    from html import unescape
+
+    from flask import render_template
+
+    from appeals.models import Appeal, BuildState, BundleBuild
+    from merchant_portal.database import db
+    from merchant_portal.forms import ActionForm
+
+    built = build_at(app, pictures_appeal, "tiny", 20_000)
+    assert built.report["over_bytes"] > 0
+    with app.test_request_context():
+        build = BundleBuild(state=BuildState.READY, report=built.report, pages=built.pages,
+                            pdf_size=built.pdf.stat().st_size, zip_size=1, pdf_key="0" * 64,
+                            zip_key="0" * 64, finished_at=pictures_appeal.submitted_at)  # fmt: skip
+        html = render_template("merchant/_bundle.html", build=build, action_form=ActionForm(),
+                               appeal=db().get_one(Appeal, pictures_appeal.appeal_id))  # fmt: skip
+    over = round(built.report["over_bytes"] / 1048576, 2)
+    assert f"The PDF is {over} MB over the platform's size limit" in unescape(html)
