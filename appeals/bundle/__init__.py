@@ -272,8 +272,13 @@ def build(
     )
     key.sign_pdf(pdf, utcnow())  # before the manifest takes the PDF's hash
     step()
-    if report["fit"]:  # the file as it came out, not the fit's estimate
-        report["fit"][-1]["pdf_bytes"] = pdf.stat().st_size
+    size = pdf.stat().st_size  # the file as it came out, not the fit's estimate
+    if report["fit"]:
+        report["fit"][-1]["pdf_bytes"] = size
+    if size > profile.max_bytes:
+        report["over_bytes"] = size - profile.max_bytes
+    else:
+        report.pop("over_bytes", None)
     manifest = manifest_of(appeal, version, files, pdf, assembler.page_count, report)
     if audit_checkpoint is not None:
         # The audit chain's head as last signed: whoever holds the bundle can later show
