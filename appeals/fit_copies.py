@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from appeals.models import EvidenceItem
@@ -75,6 +75,20 @@ def wanted_copies(item: EvidenceItem) -> list[Wanted]:
     return wanted[:TEXT_COPIES_EACH] if text else wanted
 
 
+def waiting(session: Session, limit: int = 500) -> list[int]:
+    """Pictures still without their copies (a process died before making them, or the
+    copies were off), newest first: what a start queues again. One whose copies would all be
+    larger than what it has is marked with none, and so is not asked again."""
+    query = (
+        select(EvidenceItem.id)
+        .where(EvidenceItem.fit_copies.is_(None), EvidenceItem.normalized_key.is_not(None),
+               EvidenceItem.redacted_key.is_(None), EvidenceItem.media_type.like("image/%"))
+        .order_by(EvidenceItem.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    return list(session.scalars(query))
+
+
 def prepare_copies(
     session: Session, store: BlobStore, item_ids: Iterable[int], workdir: Path
 ) -> int:
@@ -90,9 +104,11 @@ def prepare_copies(
         if item is None or item.fit_copies is not None:
             continue
         wanted = wanted_copies(item)
-        if not wanted:
-            continue
         normalized = item.normalized_key
+        if not wanted:
+            if item.is_image and item.redacted_key is None:  # too small for any: none needed
+                _record(session, item, normalized, [])
+            continue
         try:
             copies = _make(store, wanted, workdir / f"item-{item_id}")
         except Exception:

@@ -472,7 +472,7 @@ def worker(workers: int) -> None:
     consumer = jobs.serve_worker(app, workers)
     jobs.take_over_builds(app)  # what a killed worker on this machine was building
     jobs.sweep_dead_scratch(app)  # and the scratch that dead processes left
-    jobs.resume_readings(app)  # what a stopped worker or web process left unread
+    jobs.resume_background(app)  # what a stopped process left unread or without copies
     consumer.run()
 
 

@@ -16,7 +16,9 @@ task `read_evidence`, or inline. `PORTAL_READ_EVIDENCE=0` turns reading off.
 The smaller copies of new pictures that a bundle's fit is likely to take (appeals.fit_copies)
 are made the same way, on a third thread, the huey task `prepare_copies` or inline; on their
 own, whatever becomes of the reading. `PORTAL_PREPARE_COPIES=0` turns them off: a build then
-encodes what it needs.
+encodes what it needs. What a process left unread or without copies when it stopped is
+queued again by the next start (`resume_background`: a worker's start, or a web process's
+first request with the thread queue).
 
 A build names the process that has it (queued in its threads, or running): every server
 and worker start, and `sweep-orphans`, take over at once the builds of a process that
@@ -31,6 +33,7 @@ import logging
 import math
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -50,17 +53,20 @@ _worker_app: Flask | None = None
 
 def init_app(app: Flask) -> None:
     app.extensions["appeal_desk.jobs"] = {
-        "lock": threading.Lock(), "executor": None, "reader": None, "copier": None,
-        "resumed": False,
+        "lock": threading.Lock(), "resumed": False, **dict.fromkeys(LANES),
     }  # fmt: skip
 
     @app.before_request
     def resume_once() -> None:
-        # A web process that reads in its own thread takes up, at its first request, what
-        # was left unread (demo data, a restart); workers do so when they start.
+        # A web process that works in its own threads takes up, at its first request, what
+        # was left unread or without copies (demo data, a restart); workers do so when they
+        # start.
         state = app.extensions["appeal_desk.jobs"]
-        if not state["resumed"] and context(app).reads and context(app).queue == "thread":
-            enqueue_reading([])
+        if not state["resumed"] and context(app).queue == "thread":
+            with state["lock"]:
+                first, state["resumed"] = not state["resumed"], True
+            if first:
+                resume_background(app)
 
 
 def settings(app: Flask | None = None) -> builds.BuildSettings:
@@ -132,29 +138,46 @@ def _owners(app: Flask) -> Path:
 
 
 def _dispatch(app: Flask, build_id: int) -> None:
+    _run(app, "bundle", build_id, lambda: run_now(app, build_id),
+         lambda: redis_task(*_queue(app))(build_id))  # fmt: skip
+
+
+# The background lanes, each with its own thread in a web process (so that a build never
+# waits behind a reading) and its own huey task on the Redis queue.
+LANES = ("bundle", "reading", "copies")
+
+
+def _run(
+    app: Flask, lane: str, what: object, work: Callable[[], Any], on_redis: Callable[[], Any]
+) -> None:
+    """Run `work` the configured way: here and now (inline; a failure is logged), on this
+    process's thread of `lane`, or as its huey task on the Redis queue (`on_redis`)."""
     queue = context(app).queue
     if queue == "inline":
         try:
-            run_now(app, build_id)
+            work()
         except Exception:
-            log.exception("bundle build %s failed", build_id)
+            log.exception("%s %s failed", lane, what)
     elif queue == "thread":
         state = app.extensions["appeal_desk.jobs"]
         with state["lock"]:
-            if state["executor"] is None:
-                state["executor"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle")
-            future: Future[BuildState] = state["executor"].submit(run_now, app, build_id)
-        future.add_done_callback(_log_failure(build_id))
+            if state[lane] is None:
+                state[lane] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=lane)
+            future: Future[Any] = state[lane].submit(work)
+        future.add_done_callback(_log_failure(lane, what))
     else:
-        task = redis_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])
-        task(build_id)
+        on_redis()
 
 
-def _log_failure(build_id: object) -> Any:
+def _queue(app: Flask) -> tuple[str, str]:
+    return app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"]
+
+
+def _log_failure(lane: str, what: object) -> Callable[[Future[Any]], None]:
     def check(future: Future[Any]) -> None:
         error = future.exception()
         if error is not None:
-            log.error("bundle build %s failed: %s", build_id, error)
+            log.error("%s %s failed: %s", lane, what, error)
 
     return check
 
@@ -163,8 +186,8 @@ def wait_for_threads(app: Flask) -> None:
     """Let the background threads finish what they have (shutdown, and tests)."""
     state = app.extensions["appeal_desk.jobs"]
     with state["lock"]:
-        executors = [state["executor"], state["reader"], state["copier"]]
-        state["executor"] = state["reader"] = state["copier"] = None
+        executors = [state[lane] for lane in LANES]
+        state.update(dict.fromkeys(LANES))
     for executor in executors:
         if executor is not None:
             executor.shutdown(wait=True)
@@ -189,31 +212,15 @@ def read_now(app: Flask, item_ids: list[int], retake: bool = False) -> reading.R
             shutil.rmtree(work, ignore_errors=True)
 
 
-def enqueue_reading(item_ids: list[int]) -> None:
-    """Read new pictures in the background, the configured way (nothing when reading is off)."""
+def enqueue_reading(item_ids: list[int], retake: bool = False) -> None:
+    """Read new pictures in the background, the configured way (nothing when reading is off).
+
+    `retake`: also those a dead process left half read (a start)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    found = context(app)
-    state = app.extensions["appeal_desk.jobs"]
-    if not found.reads or (not item_ids and (found.queue != "thread" or state["resumed"])):
+    if not item_ids or not context(app).reads:
         return
-    if found.queue == "inline":
-        try:
-            read_now(app, item_ids)
-        except Exception:
-            log.exception("reading %s failed", item_ids)
-    elif found.queue == "thread":
-        with state["lock"]:
-            if state["reader"] is None:
-                state["reader"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reading")
-            if not state["resumed"]:  # what this site's last process left unread
-                state["resumed"] = True
-                item_ids = sorted(set(item_ids) | set(_waiting(app)))
-            if not item_ids:
-                return
-            future = state["reader"].submit(read_now, app, item_ids)
-        future.add_done_callback(_log_failure(item_ids))
-    else:
-        reading_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(item_ids)
+    _run(app, "reading", item_ids, lambda: read_now(app, item_ids, retake),
+         lambda: reading_task(*_queue(app))(item_ids, retake))  # fmt: skip
 
 
 def prepares_copies(app: Flask) -> bool:
@@ -246,40 +253,21 @@ def enqueue_copies(item_ids: list[int]) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if not item_ids or not prepares_copies(app):
         return
-    queue = context(app).queue
-    if queue == "inline":
-        try:
-            copies_now(app, item_ids)
-        except Exception:
-            log.exception("fit copies of %s failed", item_ids)
-    elif queue == "thread":
-        state = app.extensions["appeal_desk.jobs"]
-        with state["lock"]:
-            if state["copier"] is None:
-                state["copier"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copies")
-            future = state["copier"].submit(copies_now, app, item_ids)
-        future.add_done_callback(_log_failure(item_ids))
-    else:
-        copies_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(item_ids)
+    _run(app, "copies", item_ids, lambda: copies_now(app, item_ids),
+         lambda: copies_task(*_queue(app))(item_ids))  # fmt: skip
 
 
-def _waiting(app: Flask, retake: bool = False) -> list[int]:
-    sessions = app.extensions["appeal_desk.sessions"]
-    with sessions() as session:
-        return reading.waiting(session, retake=retake)
-
-
-def resume_readings(app: Flask) -> int:
-    """Queue what is waiting to be read, and what a dead process left half read (a
-    worker's start); how many."""
-    waiting = _waiting(app, retake=True)
-    if not waiting or not context(app).reads:
-        return 0
-    if context(app).queue == "redis":
-        reading_task(app.config["REDIS_URL"], app.config["BUNDLE_QUEUE_NAME"])(waiting, True)
-    else:
-        read_now(app, waiting, retake=True)
-    return len(waiting)
+def resume_background(app: Flask) -> tuple[int, int]:
+    """Queue what is waiting to be read, or what a dead process left half read, and the
+    pictures still without their fit copies (a process died before making them): a start's
+    work. How many of each."""
+    with app.extensions["appeal_desk.sessions"]() as session:
+        unread = reading.waiting(session, retake=True) if context(app).reads else []
+        uncopied = fit_copies.waiting(session) if prepares_copies(app) else []
+    with app.app_context():
+        enqueue_reading(unread, retake=True)
+        enqueue_copies(uncopied)
+    return len(unread), len(uncopied)
 
 
 def redis_task(url: str, name: str) -> Any:

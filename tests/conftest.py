@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -334,3 +338,53 @@ def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
 def post_form(client: FlaskClient, url: str, data: dict[str, object], page: str = "/account"):  # type: ignore[no-untyped-def]
     """Post a form with the session's CSRF token, as the browser would."""
     return client.post(url, data={**data, "csrf_token": csrf_token(client, page)})
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """The CI's Redis, or a throwaway redis-server of our own."""
+    configured = os.environ.get("PORTAL_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    server = shutil.which("redis-server")
+    require(server is not None, "redis-server is not installed (apt-get install redis-server)")
+    assert server is not None
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            server,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        client.close()
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -5,72 +5,17 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import socket
-import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from pypdf import PdfReader
 
 from appeals import migrate
 from appeals.models import BundleBuild
 from tests.bundles import submitted_appeal
-from tests.conftest import World, fresh_database, make_config, require
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """The CI's Redis, or a throwaway redis-server of our own."""
-    configured = os.environ.get("PORTAL_TEST_REDIS_URL")
-    if configured:
-        yield configured
-        return
-    server = shutil.which("redis-server")
-    require(server is not None, "redis-server is not installed (apt-get install redis-server)")
-    assert server is not None
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        import redis
-
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
+from tests.conftest import World, fresh_database, make_config
 
 
 def seeded_app(tmp_path: Path, url: str, **extra: object) -> tuple[Flask, World, int]:

@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,9 +33,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import CSRF_INPUT, fresh_database
+from tests.conftest import CSRF_INPUT, free_port, fresh_database
 from tests.factories import png_bytes
-from tests.functional.test_bundle_jobs import redis_url  # noqa: F401 (a fixture)
 
 SCRIPT = str(Path(sys.executable).parent / "merchant-portal")
 
@@ -225,12 +223,6 @@ def test_a_row_write_killed_before_its_commit_leaves_only_orphans_the_sweep_remo
     assert list((site.data / "quarantine").iterdir()) == []
     site.every_row_has_its_blobs()
     assert site.cli("verify-audit").startswith("Audit trail intact")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def serve(site: Site, port: int) -> subprocess.Popen[bytes]:
@@ -492,7 +484,7 @@ def test_a_verify_upload_killed_midway_leaves_only_what_the_sweep_removes_at_onc
 
 def test_a_queued_build_no_process_holds_is_taken_by_one_of_two_workers_at_their_start(
     site: Site,
-    redis_url: str,  # noqa: F811 (the fixture)
+    redis_url: str,
     tmp_path: Path,
 ) -> None:
     from huey import RedisHuey  # type: ignore[import-untyped]

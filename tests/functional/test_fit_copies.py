@@ -3,6 +3,7 @@ platform's size limit takes as they are instead of encoding while the merchant w
 
 from __future__ import annotations
 
+import io
 import random
 import subprocess
 from pathlib import Path
@@ -13,11 +14,11 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
-from appeals import appeal, complaints
 from appeals.bundle import Built
 from appeals.models import AppealVersion, EvidenceItem, MaliciousCategory
-from appeals.policies import DEFAULT_POLICIES
+from tests.bundles import flagged, submit
 from tests.conftest import World, log_in, post_form
+from tests.conftest import fresh_database as fresh_database_for
 from tests.functional.test_bundle_fit import build_at, busy_photo, chat_screenshot, placed_images
 from tests.functional.test_locker import upload
 
@@ -80,16 +81,11 @@ def submitted(app: Flask, world: World, ids: list[int]) -> AppealVersion:
 
     with app.app_context():
         session, owner = db(), world.users["owner_a"]
-        complaint = complaints.get_complaint(session, owner, world.complaint_a.id)
-        complaints.flag_complaint(session, owner, complaint, MaliciousCategory.OTHER,
-                                  "The buyer threatened a bad review unless refunded.")  # fmt: skip
-        draft = appeal.start_appeal(session, owner, complaint.id)
-        appeal.update_draft(session, owner, draft, category=MaliciousCategory.OTHER,
-                            statement="The chat shows the threat; the photos show the goods.",
-                            remedies=["void_complaint"],
-                            rows=[("Threat", "See the chat.", ids)])  # fmt: skip
-        version = appeal.submit_appeal(session, owner, draft, profile=DEFAULT_POLICIES.budget,
-                                       review_policy=DEFAULT_POLICIES.review)  # fmt: skip
+        complaint = flagged(session, owner, world.complaint_a.id, MaliciousCategory.OTHER,
+                            "The buyer threatened a bad review unless refunded.")  # fmt: skip
+        version = submit(session, owner, complaint, MaliciousCategory.OTHER,
+                         "The chat shows the threat; the photos show the goods.",
+                         ["void_complaint"], [("Threat", "See the chat.", ids)])  # fmt: skip
         session.commit()
         session.refresh(version)
         session.expunge(version)
@@ -261,3 +257,112 @@ def test_a_web_process_makes_the_copies_in_its_own_thread(tmp_path: Path) -> Non
                 (1600, 80), (1400, 80), (1200, 70)
             ]  # fmt: skip
         app.config["DATABASE_ENGINE"].dispose()
+
+
+def fresh_app(tmp_path: Path, url: str, **extra: object) -> Flask:
+    from appeals import migrate
+    from merchant_portal import create_app
+    from tests.conftest import PortalClient, make_config
+
+    app = create_app(make_config(tmp_path, DATABASE_URL=url, **extra))
+    app.test_client_class = PortalClient
+    migrate.upgrade(app.config["DATABASE_ENGINE"])
+    return app
+
+
+def upload_photo(app: Flask, world: World, seed: int) -> int:
+    photo = busy_photo(random.Random(seed), (3300, 2200))
+    response = upload(merchant(app), world.complaint_a.id, [(photo, f"big-{seed}.jpg")],
+                      json=True, kind="product_photo")  # fmt: skip
+    (answer,) = response.get_json()
+    response.request.input_stream.close()
+    assert answer["accepted"], answer
+    return int(answer["id"])
+
+
+def copies_of(app: Flask, item_id: int) -> list[tuple[int, int]] | None:
+    from merchant_portal.database import db
+
+    with app.app_context():
+        copies = db().get_one(EvidenceItem, item_id).fit_copies
+        return None if copies is None else [(c["side"], c["quality"]) for c in copies]
+
+
+def test_copies_a_process_died_before_making_are_made_at_the_next_start(tmp_path: Path) -> None:
+    """A picture uploaded just before its process died (here: with copies off) gets its
+    copies from the next web process, at its first request; one too small for any copy is
+    marked as needing none, so that no later start asks again."""
+    from merchant_portal import jobs
+    from merchant_portal.database import db
+
+    with fresh_database_for(tmp_path) as url:
+        before = fresh_app(tmp_path, url, BUNDLE_QUEUE="thread", PREPARE_COPIES=False)
+        with before.app_context():
+            world = World(db(), tmp_path)
+            db().commit()
+        big = upload_photo(before, world, 5)
+        tiny = io.BytesIO()
+        Image.new("RGB", (480, 320), (200, 90, 40)).save(tiny, "PNG")
+        response = upload(merchant(before), world.complaint_a.id, [(tiny.getvalue(), "t.png")],
+                          json=True, kind="product_photo")  # fmt: skip
+        (answer,) = response.get_json()
+        response.request.input_stream.close()
+        small = int(answer["id"])
+        jobs.wait_for_threads(before)
+        assert copies_of(before, big) is None and copies_of(before, small) is None
+        before.config["DATABASE_ENGINE"].dispose()
+
+        after = fresh_app(tmp_path, url, BUNDLE_QUEUE="thread", PREPARE_COPIES=True)
+        after.test_client().get("/login")  # the first request of the new process
+        jobs.wait_for_threads(after)
+
+        assert copies_of(after, big) == [(1600, 80), (1400, 80), (1200, 70)]
+        assert copies_of(after, small) == []
+        with after.app_context():
+            from appeals import fit_copies
+
+            assert fit_copies.waiting(db()) == []
+        after.config["DATABASE_ENGINE"].dispose()
+
+
+def test_the_redis_worker_makes_the_copies_and_those_left_undone(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """On the Redis queue the web process only queues the copies; a `worker` makes them,
+    and at its start also those of a picture whose process never queued them."""
+    import os
+    import time
+
+    from merchant_portal import jobs
+    from merchant_portal.database import db
+
+    with fresh_database_for(tmp_path) as url:
+        name = f"test-copies-{os.getpid()}-{time.monotonic_ns()}"
+        queue = {"BUNDLE_QUEUE": "redis", "REDIS_URL": redis_url, "BUNDLE_QUEUE_NAME": name}
+        off = fresh_app(tmp_path, url, PREPARE_COPIES=False, **queue)
+        with off.app_context():
+            world = World(db(), tmp_path)
+            db().commit()
+        left_undone = upload_photo(off, world, 6)
+        off.config["DATABASE_ENGINE"].dispose()
+
+        app = fresh_app(tmp_path, url, PREPARE_COPIES=True, **queue)
+        queued = upload_photo(app, world, 7)
+        time.sleep(0.3)
+        assert copies_of(app, queued) is None, "nothing is made without a worker"
+
+        consumer = jobs.serve_worker(app)
+        consumer.start()
+        try:
+            jobs.resume_background(app)  # what the `worker` command does at its start
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and None in (
+                copies_of(app, queued),
+                copies_of(app, left_undone),
+            ):
+                time.sleep(0.2)
+            for item_id in (queued, left_undone):
+                assert copies_of(app, item_id) == [(1600, 80), (1400, 80), (1200, 70)]
+        finally:
+            consumer.stop(graceful=True)
+            app.config["DATABASE_ENGINE"].dispose()

@@ -24,7 +24,7 @@ from appeals import audit
 from appeals.models import EvidenceItem
 from merchant_portal.database import db
 from merchant_portal.locker import blob_store
-from tests.conftest import World, csrf_token, log_in
+from tests.conftest import World, csrf_token, free_port, log_in
 from tests.factories import png_bytes
 
 
@@ -66,12 +66,6 @@ def test_failure_between_blob_and_row_leaves_only_orphans_that_the_sweep_removes
     assert result.output.startswith(("2 orphan", "3 orphan")), result.output
     every_row_has_its_blobs(app)
     assert client.get(url).status_code == 200, "the portal keeps serving"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_worker_killed_mid_upload_leaves_nothing_after_the_sweep(tmp_path: Path) -> None:
