@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from appeals import appeal, complaints, locker
-from appeals.models import AppealVersion, EvidenceKind, MaliciousCategory
+from appeals.models import AppealVersion, Complaint, EvidenceItem, EvidenceKind, MaliciousCategory
 from appeals.policies import DEFAULT_POLICIES
 from evidence.storage import BlobStore
 from tests.factories import jpeg_with_gps, pdf_bytes
@@ -63,6 +63,53 @@ FILES: list[tuple[str, bytes | None, EvidenceKind, str]] = [
 ]
 
 
+def flagged(
+    session: Session, owner: object, complaint_id: int, category: MaliciousCategory, reason: str
+) -> Complaint:
+    """The shop's complaint, flagged as malicious."""
+    complaint = complaints.get_complaint(session, owner, complaint_id)  # type: ignore[arg-type]
+    complaints.flag_complaint(session, owner, complaint, category, reason)  # type: ignore[arg-type]
+    return complaint
+
+
+def take_in(
+    session: Session,
+    owner: object,
+    complaint: Complaint,
+    files: list[tuple[str, bytes, EvidenceKind, str]],
+    store: BlobStore,
+    workdir: Path,
+) -> list[EvidenceItem]:
+    """Each (name, body, kind, caption) received through the locker and its sandbox."""
+    return [
+        locker.receive_file(
+            session, owner, complaint, io.BytesIO(body),  # type: ignore[arg-type]
+            filename=name, kind=kind, caption=caption, store=store, workdir=workdir,
+            policy=DEFAULT_POLICIES.locker,
+        )
+        for name, body, kind, caption in files
+    ]  # fmt: skip
+
+
+def submit(
+    session: Session,
+    owner: object,
+    complaint: Complaint,
+    category: MaliciousCategory,
+    statement: str,
+    remedies: list[str],
+    rows: list[tuple[str, str, list[int]]],
+) -> AppealVersion:
+    """A draft of these rows started, filled and submitted: its version 1."""
+    draft = appeal.start_appeal(session, owner, complaint.id)  # type: ignore[arg-type]
+    appeal.update_draft(session, owner, draft, category=category, statement=statement,  # type: ignore[arg-type]
+                        remedies=remedies, rows=rows)  # fmt: skip
+    return appeal.submit_appeal(
+        session, owner, draft,  # type: ignore[arg-type]
+        profile=DEFAULT_POLICIES.budget, review_policy=DEFAULT_POLICIES.review,
+    )  # fmt: skip
+
+
 def submitted_appeal(
     session: Session, owner: object, complaint_id: int, store: BlobStore, workdir: Path
 ) -> AppealVersion:
@@ -75,42 +122,18 @@ def submitted_appeal(
         "overlay.png": transparent_png(),
         "tracking.jpg": jpeg_with_gps(),
     }
-    complaint = complaints.get_complaint(session, owner, complaint_id)  # type: ignore[arg-type]
-    complaints.flag_complaint(
-        session, owner, complaint, MaliciousCategory.EXTORTION,  # type: ignore[arg-type]
-        "The buyer threatened a bad review unless refunded in full.",
-    )  # fmt: skip
-    items = []
-    for name, data, kind, caption in FILES:
-        body = data if data is not None else contents[name]
-        items.append(
-            locker.receive_file(
-                session,
-                owner,
-                complaint,
-                io.BytesIO(body),
-                filename=name,
-                kind=kind,  # type: ignore[arg-type]
-                caption=caption,
-                store=store,
-                workdir=workdir,
-                policy=DEFAULT_POLICIES.locker,
-            )
-        )
-    draft = appeal.start_appeal(session, owner, complaint.id)  # type: ignore[arg-type]
-    ids = [item.id for item in items]
-    appeal.update_draft(
-        session, owner, draft,  # type: ignore[arg-type]
-        category=MaliciousCategory.EXTORTION,
-        statement="买家以差评相威胁，要求全额退款。The buyer demanded a full refund under threat.",
-        remedies=["void_complaint", "remove_review"],
-        rows=[
+    complaint = flagged(session, owner, complaint_id, MaliciousCategory.EXTORTION,
+                        "The buyer threatened a bad review unless refunded in full.")  # fmt: skip
+    files = [(name, data if data is not None else contents[name], kind, caption)
+             for name, data, kind, caption in FILES]  # fmt: skip
+    ids = [item.id for item in take_in(session, owner, complaint, files, store, workdir)]
+    return submit(
+        session, owner, complaint, MaliciousCategory.EXTORTION,
+        "买家以差评相威胁，要求全额退款。The buyer demanded a full refund under threat.",
+        ["void_complaint", "remove_review"],
+        [
             ("商品未收到 (not received)", "签收记录显示已签收。", [ids[6], ids[2], ids[3]]),
             ("Seller was rude", "聊天记录显示买家威胁差评。", [ids[0], ids[4], ids[5]]),
             ("Product damaged", "发货时的照片显示完好。", [ids[1]]),
         ],
-    )  # fmt: skip
-    return appeal.submit_appeal(
-        session, owner, draft,  # type: ignore[arg-type]
-        profile=DEFAULT_POLICIES.budget, review_policy=DEFAULT_POLICIES.review,
     )  # fmt: skip

@@ -14,10 +14,9 @@ import pytest
 from flask import Flask
 from PIL import Image, ImageDraw
 
-from appeals import appeal, complaints, locker
 from appeals.bundle import Built
 from appeals.models import AppealVersion, EvidenceKind, MaliciousCategory
-from appeals.policies import DEFAULT_POLICIES
+from tests.bundles import flagged, submit, take_in
 from tests.conftest import World
 
 SCREENSHOTS, PHOTOS = 5, 4
@@ -117,33 +116,15 @@ def pictures_appeal(app: Flask, world: World) -> AppealVersion:
     # One photo large enough that intake made a 2000 px page copy of it.
     files.append(("photo-big.jpg", busy_photo(rng, (3300, 2200)), EvidenceKind.PRODUCT_PHOTO))
     with app.app_context():
-        session, owner, store = db(), world.users["owner_a"], blob_store()
-        workdir = Path(app.config["DATA_DIR"]) / "quarantine"
-        complaint = complaints.get_complaint(session, owner, world.complaint_a.id)
-        complaints.flag_complaint(session, owner, complaint, MaliciousCategory.OTHER,
-                                  "The buyer threatened a bad review unless refunded.")  # fmt: skip
-        items = [
-            locker.receive_file(
-                session,
-                owner,
-                complaint,
-                io.BytesIO(body),
-                filename=name,
-                kind=kind,
-                caption=name,
-                store=store,
-                workdir=workdir,
-                policy=DEFAULT_POLICIES.locker,
-            )
-            for name, body, kind in files
-        ]
-        draft = appeal.start_appeal(session, owner, complaint.id)
-        appeal.update_draft(session, owner, draft, category=MaliciousCategory.OTHER,
-                            statement="The chat shows the threat; the photos show the goods.",
-                            remedies=["void_complaint"],
-                            rows=[("Threat", "See the chat.", [i.id for i in items])])  # fmt: skip
-        version = appeal.submit_appeal(session, owner, draft, profile=DEFAULT_POLICIES.budget,
-                                       review_policy=DEFAULT_POLICIES.review)  # fmt: skip
+        session, owner = db(), world.users["owner_a"]
+        complaint = flagged(session, owner, world.complaint_a.id, MaliciousCategory.OTHER,
+                            "The buyer threatened a bad review unless refunded.")  # fmt: skip
+        items = take_in(session, owner, complaint, [(n, b, k, n) for n, b, k in files],
+                        blob_store(), Path(app.config["DATA_DIR"]) / "quarantine")  # fmt: skip
+        version = submit(session, owner, complaint, MaliciousCategory.OTHER,
+                         "The chat shows the threat; the photos show the goods.",
+                         ["void_complaint"],
+                         [("Threat", "See the chat.", [i.id for i in items])])  # fmt: skip
         session.commit()
         session.refresh(version)
         session.expunge(version)
