@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appeals import audit
+from appeals import audit, fit_plan
 from appeals.clock import utcnow
 from appeals.complaints import get_complaint
 from appeals.errors import N_, Conflict, InvalidInput, NotFound
@@ -38,7 +38,6 @@ from appeals.permissions import Actor, Permission, require
 from appeals.policies import BudgetProfile, ReviewPolicy
 from appeals.rebuttal import MAX_ROWS, row_label
 from appeals.vocabulary import Remedy
-from evidence.pdfimage import LADDER, estimate_bytes
 
 
 def may_start(complaint: Complaint, now: datetime | None = None) -> bool:
@@ -274,22 +273,18 @@ def budget(session: Session, appeal: Appeal, profile: BudgetProfile) -> Budget:
 
 
 def budget_for(items: list[EvidenceItem], text: int, profile: BudgetProfile) -> Budget:
-    """The budget of these files in one bundle, after the automatic fit would downscale."""
+    """The budget of these files in one bundle, after the automatic fit: what the build's
+    plan (appeals.fit_plan) predicts it will make of them."""
     pages = sum(
         item.pages or (1 + (item.rows or 0) // 40 if not item.is_image else 1) for item in items
     )
     raw = sum(item.size for item in items)
-    fitted, scaled, side = raw, 0, 0
-    images = [item for item in items if item.is_image and item.width and item.height]
-    others = raw - sum(item.size for item in images)
-    for rung in LADDER:
-        estimates = [estimate_bytes(i.width or 0, i.height or 0, i.size, rung) for i in images]
-        fitted = others + sum(size for size, _ in estimates)
-        scaled = sum(1 for _, downscaled in estimates if downscaled)
-        side = rung.max_side
-        if fitted <= profile.max_bytes:
-            break
-    return Budget(fitted, pages, len(items), text, profile, raw, scaled, side if scaled else 0)
+    pictures = {item.id: found for item in items if (found := fit_plan.picture_of(item))}
+    documents = sum(item.size for item in items if item.id not in pictures)
+    reserved = fit_plan.reserve(documents, len(items))
+    planned = fit_plan.plan(list(pictures.values()), reserved, profile.max_bytes)
+    return Budget(planned.bytes, pages, len(items), text, profile, raw, planned.images,
+                  planned.max_side)  # fmt: skip
 
 
 def frozen_content(session: Session, appeal: Appeal) -> dict[str, Any]:

@@ -8,7 +8,7 @@ at their own pixels (a PNG screenshot's usual first step) and the next step the 
 the fit took on the bench's corpus at the default limit: screenshots at 2400 and 2000 px q85,
 photos at 1600 and 1400 px q80.
 A copy goes where the fit would find its own encoding: `EvidenceItem.fit_copies` lists
-them, and `appeals.bundle.plan` takes one as it is when it chooses that setting.
+them, and the fit (`appeals.fit_plan`) takes one as it is when it chooses that setting.
 """
 
 from __future__ import annotations

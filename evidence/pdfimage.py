@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from PIL import Image
 
@@ -192,20 +192,6 @@ def _write_png_idat(source: IO[bytes], out: Path) -> None:
                 writer.write(body)
 
 
-def estimate_bytes(width: int, height: int, size: int, rung: Rung) -> tuple[int, bool]:
-    """What an image will weigh in the PDF at this rung, and whether it gets downscaled.
-
-    Measured on phone photos: about 0.09 bytes per pixel at JPEG quality 80, 0.2 at 85
-    (busier pictures need more, flat screenshots far less).
-    """
-    if max(width, height) <= rung.pass_side and size <= rung.pass_bytes:
-        return size, False
-    scale = min(1.0, rung.max_side / max(width, height, 1))
-    pixels = width * height * scale * scale
-    per_pixel = 0.2 if rung.quality >= 85 else 0.12 if rung.quality >= 75 else 0.08
-    return min(size, int(pixels * per_pixel) + 2_000), True
-
-
 @dataclass(frozen=True)
 class Calibration:
     """How JPEG bytes follow size and quality for one sort of picture (see `predict_bytes`)."""
@@ -264,8 +250,21 @@ def scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+class Encoded(Protocol):
+    """What a prediction needs of a picture as it is: its pixels, stream filter and bytes."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def filter(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+
+
 def predict_bytes(
-    image: PreparedImage, quality_now: int, text: bool, target: tuple[int, int], quality: int
+    image: Encoded, quality_now: int, text: bool, target: tuple[int, int], quality: int
 ) -> int:
     """What `image` (as prepared now, at `quality_now` if a JPEG) would weigh as a JPEG of
     `target` pixels at `quality`, from its size and bytes alone: nothing is decoded."""

@@ -26,6 +26,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from appeals.bundle.archive import PDF_NAME, files_digest, manifest_of, write_zip
+from appeals.bundle.fit import fit
 from appeals.bundle.keys import KeyFolder, SigningKey
 from appeals.bundle.pdf import (
     TITLES,
@@ -48,7 +49,6 @@ from appeals.bundle.plan import (
     Wording,
     exhibits_of,
     file_entries,
-    fit,
     prepare_images,
     reading_lines,
 )

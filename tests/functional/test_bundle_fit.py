@@ -14,8 +14,10 @@ import pytest
 from flask import Flask
 from PIL import Image, ImageDraw
 
+from appeals import appeal
 from appeals.bundle import Built
-from appeals.models import AppealVersion, EvidenceKind, MaliciousCategory
+from appeals.models import Appeal, AppealVersion, EvidenceKind, MaliciousCategory
+from appeals.policies import BudgetProfile
 from tests.bundles import flagged, submit, take_in
 from tests.conftest import World
 
@@ -216,6 +218,42 @@ def _photo_side(image: PlacedImage) -> int:
 def manifest_fit(built: Built) -> object:
     with zipfile.ZipFile(built.zip) as archive:
         return json.loads(archive.read("manifest.json"))["fit"]
+
+
+@pytest.mark.parametrize("share", [None, 0.7, 0.05], ids=["roomy", "fitted", "out-of-reach"])
+def test_the_builder_preview_foretells_the_bundle_the_build_makes(
+    app: Flask, pictures_appeal: AppealVersion, share: float | None
+) -> None:
+    """What the merchant sees while building (the budget) comes from the build's own plan:
+    the PDF's size within a fifth, the same pictures made smaller, the same verdict."""
+    from merchant_portal.database import db
+
+    roomy = build_at(app, pictures_appeal, "roomy", None)
+    limit = None if share is None else int(roomy.pdf.stat().st_size * share)
+    built = roomy if limit is None else build_at(app, pictures_appeal, "fitted", limit)
+    with app.app_context():
+        profile = jobs_profile(limit)
+        found = db().get_one(Appeal, pictures_appeal.appeal_id)
+        foretold = appeal.budget(db(), found, profile)
+
+    size = built.pdf.stat().st_size
+    assert 0.8 < foretold.bytes / size < 1.2, (foretold.bytes, size)
+    assert ("bytes" in foretold.over) == ("over_bytes" in built.report)
+    smaller = sum(1 for kind, images in images_by_kind(built).items()
+                  for i in images if _fewer_pixels(kind, i))  # fmt: skip
+    assert foretold.fit_images == smaller
+
+
+def jobs_profile(limit: int | None) -> BudgetProfile:
+    from merchant_portal import jobs
+
+    profile = jobs.settings().profile
+    return profile if limit is None else replace(profile, max_bytes=limit)
+
+
+def _fewer_pixels(kind: str, image: PlacedImage) -> bool:
+    full = 1600 if kind == "chat_screenshot" else _photo_side(image)
+    return image.long_side < full
 
 
 def test_a_limit_out_of_reach_gives_up_legibility_last_and_says_by_how_much(

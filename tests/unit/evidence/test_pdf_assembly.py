@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from evidence.assemble import Assembler, scan_file
-from evidence.pdfimage import LADDER, estimate_bytes, prepare_image
+from evidence.pdfimage import LADDER, prepare_image
 from tests.bundles import photo, screenshot, transparent_png
 
 
@@ -82,15 +82,6 @@ def test_footers_read_upright_on_rotated_pages_and_scripts_are_dropped(
     )
     assert "AP-2026-000002 · B-2 · 1/1" in text
     assert scan_file(out) == []
-
-
-def test_estimates_follow_the_ladder() -> None:
-    size, scaled = estimate_bytes(1080, 2400, 300_000, LADDER[0])
-    assert (size, scaled) == (300_000, False)
-    size, scaled = estimate_bytes(4000, 3000, 4_000_000, LADDER[0])
-    assert scaled and 300_000 < size < 900_000  # 2000 x 1500 at quality 85
-    tighter, _ = estimate_bytes(4000, 3000, 4_000_000, LADDER[-1])
-    assert tighter < size
 
 
 def test_characters_past_the_cjk_font_survive_to_the_page_and_its_text(tmp_path: Path) -> None:
