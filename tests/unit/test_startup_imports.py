@@ -40,6 +40,9 @@ WEB_LAYER = (
 )  # fmt: skip
 
 
+BUILD_ONLY = ("appeals.bundle.assembly", "reportlab", "pypdf", "pyhanko")
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     with fresh_database(tmp_path) as url:
@@ -116,6 +119,8 @@ def test_the_other_local_commands_work_without_the_web_layer(
         code, output, modules = run(env, tmp_path, *args)
         assert code == 0 and said in output, output
         assert loaded(modules, (*NEVER_LOCAL, *WEB_LAYER)) == [], args
+        # The signing keys come without the bundle's build (its PDF and picture libraries).
+        assert loaded(modules, BUILD_ONLY) == [], args
 
 
 def test_the_worker_loads_no_s3_client_or_heif_decoder(env: dict[str, str], tmp_path: Path) -> None:
