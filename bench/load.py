@@ -8,7 +8,11 @@ ruling in the database. Run it inside the stack:
 
     PORTAL_READ_EVIDENCE=0 scripts/stack.sh --web 2 --workers 2 -- \\
         .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--complaints 100000] \\
-        [--kill-web] [--kill-worker]
+        [--kill-web] [--kill-worker] [--think MIN MAX]
+
+By default each user waits 0.1-0.5 s between actions: the stack runs flat out, which shows
+its throughput and what one more web process adds. `--think 2 8` paces users as people at
+work (reading a page, choosing a file), which shows the latency they would see.
 
 Merchants upload, appeal, submit and answer questions; reviewers claim, ask for the
 bundle (built by the stack's workers), ask a question on one appeal in three and rule.
@@ -187,7 +191,8 @@ def run_locust(plan: dict[str, Any], hosts: list[str], args: argparse.Namespace,
     out.mkdir(parents=True, exist_ok=True)
     (out / "plan.json").write_text(json.dumps(plan))
     env = {**os.environ, "LOAD_PLAN": str(out / "plan.json"), "LOAD_HOSTS": " ".join(hosts),
-           "LOAD_ACKS": str(out / "acks.json")}  # fmt: skip
+           "LOAD_ACKS": str(out / "acks.json"),
+           "LOAD_THINK": " ".join(str(s) for s in args.think)}  # fmt: skip
     command = [
         str(Path(sys.executable).parent / "locust"), "-f", str(HERE / "locust_journey.py"), "--headless",
         "-u", str(args.users), "-r", str(args.spawn_rate), "--run-time", f"{args.seconds}s",
@@ -374,6 +379,15 @@ def main() -> None:
     parser.add_argument("--kill-worker", action="store_true")
     parser.add_argument(
         "--bundle-wait", type=float, default=300, help="seconds to wait for bundles"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=[0.1, 0.5],
+        metavar=("MIN", "MAX"),
+        help="seconds each user waits between actions (default 0.1 0.5: as fast as it goes; "
+        "people at work take 2 to 8)",
     )
     parser.add_argument("--keep", type=Path, help="keep Locust's CSV and logs here")
     args = parser.parse_args()

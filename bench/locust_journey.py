@@ -28,6 +28,8 @@ from requests.cookies import RequestsCookieJar
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text(encoding="utf-8"))
 HOSTS = os.environ["LOAD_HOSTS"].split()
+# Seconds each user waits between actions (LOAD_THINK "MIN MAX"): bench/load.py's --think.
+THINK = [float(part) for part in os.environ.get("LOAD_THINK", "0.1 0.5").split()]
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CLAIMABLE = re.compile(r'action="/review/appeals/(\d+)/claim"')
 ACKS: dict[str, list[Any]] = {"uploads": [], "submissions": [], "rulings": [], "lost_claims": [],
@@ -103,7 +105,7 @@ def _write_acks(**_kwargs: Any) -> None:
 
 class PortalUser(HttpUser):
     abstract = True
-    wait_time = between(0.1, 0.5)
+    wait_time = between(THINK[0], THINK[1])
     account: dict[str, Any]
 
     def on_start(self) -> None:
