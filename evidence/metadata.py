@@ -75,26 +75,40 @@ class MetadataError(ValueError):
     """The file's metadata cannot be taken out without touching the picture."""
 
 
+Piece = bytes | memoryview  # a part of a file, often a view of the file as it came
+
+
 def strip_identifying(data: bytes, media_type: str) -> tuple[bytes, list[str]]:
     """The file without location and device metadata, and the names of what was taken out.
 
     Returns `data` itself when there is nothing to take out, and for files that are not
     pictures.
     """
-    strippers: dict[str, Callable[[bytes], tuple[bytes, list[str]]]] = {
+    pieces, removed = identifying_removed(data, media_type)
+    return (b"".join(pieces), removed) if removed else (data, [])
+
+
+def identifying_removed(data: bytes, media_type: str) -> tuple[list[Piece], list[str]]:
+    """`strip_identifying` as pieces to write one after another: views of `data` where it
+    is unchanged, so that a 12-megapixel photo is not copied whole."""
+    strippers: dict[str, Callable[[bytes], tuple[list[Piece], list[str]]]] = {
         "image/jpeg": _strip_jpeg,
         "image/png": _strip_png,
-        "image/webp": _strip_webp,
-        "image/heic": _strip_heic,
+        "image/webp": lambda data: _whole(_strip_webp(data)),
+        "image/heic": lambda data: _whole(_strip_heic(data)),
     }
     stripper = strippers.get(media_type)
     if stripper is None:
-        return data, []
+        return [data], []
     try:
-        copy, removed = stripper(data)
+        pieces, removed = stripper(data)
     except (struct.error, IndexError, zlib.error) as broken:
         raise MetadataError(f"broken {media_type} container") from broken
-    return (copy, _unique(removed)) if removed else (data, [])
+    return (pieces, _unique(removed)) if removed else ([data], [])
+
+
+def _whole(stripped: tuple[bytes, list[str]]) -> tuple[list[Piece], list[str]]:
+    return [stripped[0]], stripped[1]
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -175,7 +189,7 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     raise MetadataError("JPEG without image data")
 
 
-def _strip_jpeg(data: bytes) -> tuple[bytes, list[str]]:
+def _strip_jpeg(data: bytes) -> tuple[list[Piece], list[str]]:
     segments, scan = _jpeg_segments(data)
     removed: list[str] = []
     xmp_dropped = any(
@@ -187,14 +201,16 @@ def _strip_jpeg(data: bytes) -> tuple[bytes, list[str]]:
         if marker == 0xE1 and payload.startswith(XMP_EXTENSION_ID)
     )  # fmt: skip
     xmp_dropped = xmp_dropped or bool(extended and xmp_identifies(extended))
-    tail = data[scan:]
-    end = tail.find(b"\xff\xd9")
+    # The scans on, as a view: a 12-megapixel photo is copied once, into the result.
+    tail = memoryview(data)[scan:]
+    end = data.find(b"\xff\xd9", scan)
     # Phones append further pictures (depth maps, previews) after the first one ends, each
     # with its own EXIF; the multi-picture index (APP2 MPF) points at them.
-    trailing = tail[end + 2 :] if end >= 0 else b""
-    drop_trailing = EXIF_HEADER in trailing or XMP_ID in trailing
+    drop_trailing = end >= 0 and (
+        data.find(EXIF_HEADER, end + 2) >= 0 or data.find(XMP_ID, end + 2) >= 0
+    )
     if drop_trailing:
-        tail, removed = tail[: end + 2], ["embedded pictures"]
+        tail, removed = tail[: end + 2 - scan], ["embedded pictures"]
     kept: list[bytes] = []
     for marker, payload in segments:
         if marker == 0xE1 and payload.startswith(EXIF_HEADER):
@@ -211,9 +227,7 @@ def _strip_jpeg(data: bytes) -> tuple[bytes, list[str]]:
         standalone = marker == 0x01 or 0xD0 <= marker <= 0xD7
         kept.append(bytes([0xFF, marker]) + (b"" if standalone else _jpeg_length(payload)))
         kept.append(payload)
-    if not removed:
-        return data, []
-    return b"\xff\xd8" + b"".join(kept) + tail, removed
+    return [b"\xff\xd8", *kept, tail], removed
 
 
 def _jpeg_length(payload: bytes) -> bytes:
@@ -236,15 +250,19 @@ def _png_text_identifies(kind: bytes, body: bytes) -> bool:
     return bool(PNG_IDENTIFYING_KEYWORD.search(keyword))
 
 
-def _strip_png(data: bytes) -> tuple[bytes, list[str]]:
+def _strip_png(data: bytes) -> tuple[list[Piece], list[str]]:
     if not data.startswith(PNG_SIGNATURE):
         raise MetadataError("not a PNG")
-    parts, removed, position = [PNG_SIGNATURE], [], len(PNG_SIGNATURE)
+    # Chunks as views of `data`: the picture is copied once, into the result.
+    view = memoryview(data)
+    parts: list[Piece] = [PNG_SIGNATURE]
+    removed: list[str] = []
+    position = len(PNG_SIGNATURE)
     while position + 12 <= len(data):
         length, kind = struct.unpack(">I4s", data[position : position + 8])
         end = position + 12 + length
-        body = data[position + 8 : position + 8 + length]
-        chunk = data[position:end]
+        body = bytes(view[position + 8 : position + 8 + length]) if kind != b"IDAT" else b""
+        chunk: Piece = view[position:end]
         position = end
         if kind == b"eXIf":
             stripped, names = strip_exif(body)
@@ -259,9 +277,7 @@ def _strip_png(data: bytes) -> tuple[bytes, list[str]]:
         parts.append(chunk)
         if kind == b"IEND":
             break
-    if not removed:
-        return data, []
-    return b"".join(parts) + data[position:], removed
+    return [*parts, view[position:]], removed
 
 
 def _strip_webp(data: bytes) -> tuple[bytes, list[str]]:

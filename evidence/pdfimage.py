@@ -124,13 +124,16 @@ def _transcode(image: Image.Image, out: Path, rung: Rung) -> PreparedImage:
         # image's own aspect ratio, or a square box does nothing for a 4:3 photo.
         image.draft("RGB", target)
     image.load()
+    # Converted only when the mode differs: Pillow's convert to the same mode copies the
+    # pixels (36 MB for a 12-megapixel photo).
     if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))
         picture = flat
     else:
-        picture = image.convert("L" if image.mode in ("L", "I", "I;16") else "RGB")
+        mode = "L" if image.mode in ("L", "I", "I;16") else "RGB"
+        picture = image if image.mode == mode else image.convert(mode)
     if max(picture.size) > rung.max_side:  # draft mode may already have got there
         picture = picture.resize(target, Image.Resampling.LANCZOS)
     quality = rung.quality if scale < 1 else max(rung.quality, rung.unscaled_quality)
@@ -145,7 +148,8 @@ def _write_jpeg_without_metadata(source: IO[bytes], out: Path) -> None:
     data = source.read()
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG")
-    parts = [data[:2]]
+    view = memoryview(data)  # the scans are copied once, into the file
+    parts: list[bytes | memoryview] = [data[:2]]
     position = 2
     while position + 4 <= len(data):
         if data[position] != 0xFF:
@@ -157,14 +161,15 @@ def _write_jpeg_without_metadata(source: IO[bytes], out: Path) -> None:
         length = struct.unpack(">H", data[position + 2 : position + 4])[0]
         segment_end = position + 2 + length
         if marker == 0xDA:  # start of scan: the rest is image data
-            parts.append(data[position:])
+            parts.append(view[position:])
             break
         if not (0xE1 <= marker <= 0xEF or marker == 0xFE):
-            parts.append(data[position:segment_end])
+            parts.append(view[position:segment_end])
         position = segment_end
     else:
         raise ValueError("JPEG without image data")
-    out.write_bytes(b"".join(parts))
+    with out.open("wb") as written:
+        written.writelines(parts)
 
 
 def _png_chunks(source: IO[bytes]) -> Iterator[tuple[bytes, bytes]]:

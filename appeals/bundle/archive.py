@@ -16,7 +16,6 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +24,7 @@ from appeals.bundle.plan import Exhibit
 from appeals.bundle.verify_offline import MANIFEST, PDF_NAME, files_digest
 from appeals.errors import N_, Conflict
 from appeals.models import Appeal, AppealVersion
-from evidence.metadata import STRIPPABLE, MetadataError, strip_identifying
+from evidence.metadata import STRIPPABLE, MetadataError, Piece, identifying_removed
 from evidence.storage import CHUNK, BlobStore
 
 # /2: a file's sha256 is that of the copy shipped, which may differ from original_sha256
@@ -123,7 +122,9 @@ def _changed(exhibit: Exhibit) -> Conflict:
 
 
 @contextmanager
-def shipped_copy(exhibit: Exhibit, entry: dict[str, Any], store: BlobStore) -> Iterator[IO[bytes]]:
+def shipped_copy(
+    exhibit: Exhibit, entry: dict[str, Any], store: BlobStore
+) -> Iterator[IO[bytes] | _Pieces]:
     """The exhibit's file as it leaves the shop; sets the entry's sha256 and "metadata".
 
     A picture without its GPS and device fields, unless the merchant chose to keep them; a
@@ -141,7 +142,7 @@ def shipped_copy(exhibit: Exhibit, entry: dict[str, Any], store: BlobStore) -> I
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise _changed(exhibit)
     try:
-        copy, removed = strip_identifying(data, entry["media_type"])
+        pieces, removed = identifying_removed(data, entry["media_type"])
     except MetadataError:
         raise Conflict(
             N_(
@@ -151,5 +152,26 @@ def shipped_copy(exhibit: Exhibit, entry: dict[str, Any], store: BlobStore) -> I
             label=exhibit.label,
         ) from None
     entry["metadata"]["removed"] = removed
-    entry["sha256"] = hashlib.sha256(copy).hexdigest()
-    yield BytesIO(copy)
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    entry["sha256"] = digest.hexdigest()
+    yield _Pieces(pieces)
+
+
+class _Pieces:
+    """Pieces of a file read one after another, never joined: the picture they are views
+    of is not copied whole."""
+
+    def __init__(self, pieces: list[Piece]) -> None:
+        self._pieces = [memoryview(piece) for piece in reversed(pieces)]
+
+    def read(self, size: int = -1) -> bytes:
+        while self._pieces and not len(self._pieces[-1]):
+            self._pieces.pop()
+        if not self._pieces:
+            return b""
+        piece = self._pieces[-1]
+        taken = piece if size < 0 else piece[:size]
+        self._pieces[-1] = piece[len(taken) :]
+        return bytes(taken)

@@ -3,6 +3,7 @@ appeals.bundle)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
@@ -42,7 +43,7 @@ from appeals.bundle.plan import (
 from appeals.clock import utcnow
 from appeals.models import Appeal, AppealVersion
 from appeals.policies import BudgetProfile
-from evidence import pdfpages
+from evidence import memory, pdfpages
 from evidence.assemble import Assembler
 from evidence.pdfimage import LADDER
 from evidence.storage import CHUNK, BlobStore
@@ -157,6 +158,7 @@ def build(
 
     `font` is the CJK TrueType font to embed (None: the first one installed).
     """
+    memory.return_large_buffers()  # a build's peak is what it holds (evidence.memory)
     wording = wording or PlainWording()
     pdfpages.use_font(font)
     appeal = session.get_one(Appeal, version.appeal_id)
@@ -239,6 +241,9 @@ def build(
             "/Keywords": files_digest(files),
         },
     )
+    pages = assembler.page_count
+    del assembler  # its page tree, before signing and the ZIP take their share of memory
+    gc.collect()
     key.sign_pdf(pdf, utcnow())  # before the manifest takes the PDF's hash
     step()
     size = pdf.stat().st_size  # the file as it came out, not the fit's estimate
@@ -248,7 +253,7 @@ def build(
         report["over_bytes"] = size - profile.max_bytes
     else:
         report.pop("over_bytes", None)
-    manifest = manifest_of(appeal, version, files, pdf, assembler.page_count, report)
+    manifest = manifest_of(appeal, version, files, pdf, pages, report)
     if audit_checkpoint is not None:
         # The audit chain's head as last signed: whoever holds the bundle can later show
         # that the trail the platform keeps still ends in it (appeals.checkpoints).
@@ -256,5 +261,5 @@ def build(
     archive = workdir / "bundle.zip"
     write_zip(archive, pdf, exhibits, files, manifest, notes, version.submitted_at, key)
     step()
-    report["pages"] = assembler.page_count
-    return Built(pdf, archive, assembler.page_count, manifest, report)
+    report["pages"] = pages
+    return Built(pdf, archive, pages, manifest, report)
