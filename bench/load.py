@@ -3,8 +3,9 @@
 Seeds shops, merchant owners, reviewers and their API tokens through the domain, and
 100,000 complaints in bulk SQL, then runs Locust headless (bench/locust_journey.py) against
 one web process and then against all of them, prints p50/p95/p99 per page and API call,
-throughput, errors and the ratio, and counts every acknowledged upload, submission and
-ruling in the database. Run it inside the stack:
+throughput, errors and the ratio, where the machine's CPU went in each run (web processes,
+bundle workers, Locust, the rest: from /proc), and counts every acknowledged upload,
+submission and ruling in the database. Run it inside the stack:
 
     PORTAL_READ_EVIDENCE=0 scripts/stack.sh --web 2 --workers 2 -- \\
         .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--complaints 100000] \\
@@ -40,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cpu import CpuMeter, stack_roots
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from appeals.accounts import SYSTEM, create_api_token, create_shop, create_user
@@ -48,6 +50,8 @@ from appeals.models import (
     Appeal,
     AppealState,
     AppealVersion,
+    BuildState,
+    BundleBuild,
     Complaint,
     ComplaintStatus,
     ComplaintType,
@@ -201,13 +205,14 @@ def run_locust(plan: dict[str, Any], hosts: list[str], args: argparse.Namespace,
     if kill is not None:
         timer = threading.Timer(args.seconds / 2, lambda: os.killpg(kill, signal.SIGKILL))
         timer.start()
-    subprocess.run(  # noqa: S603 (our own locust, our own arguments)
-        command,
-        env=env,
-        check=False,
-        stdout=(out / "locust.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with CpuMeter(stack_roots()) as cpu:
+        subprocess.run(  # noqa: S603 (our own locust, our own arguments)
+            command,
+            env=env,
+            check=False,
+            stdout=(out / "locust.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
     with (out / "run_stats.csv").open(encoding="utf-8") as handle:
         stats = list(csv.DictReader(handle))
     failures = []
@@ -218,6 +223,7 @@ def run_locust(plan: dict[str, Any], hosts: list[str], args: argparse.Namespace,
         "stats": stats,
         "failures": failures,
         "acks": json.loads((out / "acks.json").read_text()),
+        "cpu": cpu,
     }
 
 
@@ -257,6 +263,35 @@ def show(title: str, result: dict[str, Any]) -> float:
           f"{len(acks['rulings'])} rulings, {len(acks['bundles'])} bundles asked for "
           f"({len(acks['lost_claims'])} claims lost to another reviewer)")  # fmt: skip
     return total
+
+
+def show_cpu(engine: Engine, result: dict[str, Any]) -> None:
+    """Where the machine's CPU went during the run: per tier, per request, per bundle built."""
+    cpu: CpuMeter = result["cpu"]
+    requests = sum(int(r["Request Count"]) for r in result["stats"] if r["Name"] == "Aggregated")
+    built = _scalar(engine, select(func.count()).select_from(BundleBuild).where(
+        BundleBuild.state == BuildState.READY, BundleBuild.finished_at.between(cpu.started, cpu.ended)
+    ))  # fmt: skip
+    web, workers = cpu.used.get("web", 0.0), cpu.used.get("workers", 0.0)
+    units = {
+        "web": f"{1000 * web / requests:.1f} ms per request ({requests})" if requests else "",
+        "workers": f"{workers / built:.2f} s per bundle built ({built})" if built else "none built",
+    }
+    labels = {"web": "web (serve + gunicorn workers)", "workers": "bundle workers",
+              "locust": "locust (and this meter)"}  # fmt: skip
+    cores = os.cpu_count() or 1
+    print(f"{'cpu over ' + format(cpu.seconds, '.1f') + ' s, user+system from /proc':44} "
+          f"{'s':>6} {'cores':>9}  per unit")  # fmt: skip
+    rows = [(labels.get(tier, tier), used, units.get(tier, "")) for tier, used in cpu.used.items()]
+    rows += [("rest of the machine (OS, other processes)", cpu.busy - sum(cpu.used.values()), ""),
+             ("idle", cpu.idle, "")]  # fmt: skip
+    for label, seconds, unit in rows:
+        print(f"{label:44} {seconds:6.1f} {seconds / cpu.seconds:4.2f} of {cores}  {unit}")
+    for tier, gone in cpu.killed.items():
+        if gone:
+            print(f"  {tier}: {gone} process{'es' if gone > 1 else ''} killed mid-run, counted "
+                  "to their last read (up to 1 s before)")  # fmt: skip
+    print("load average at the end: " + " ".join(f"{n:.2f}" for n in os.getloadavg()))
 
 
 def exactly_once(engine: Engine, acks: list[dict[str, Any]]) -> bool:
@@ -424,6 +459,7 @@ def main() -> None:
         )
         results.append(result)
         throughput.append(show(f"{title}: {args.users} users for {args.seconds} s", result))
+        show_cpu(engine, result)
     print(f"\nthroughput {len(hosts)} web / 1 web: {throughput[1]:.1f} / {throughput[0]:.1f} req/s "
           f"= {throughput[1] / max(throughput[0], 0.001):.2f}x")  # fmt: skip
     ok = exactly_once(engine, [r["acks"] for r in results])
