@@ -29,7 +29,25 @@ class PortalServer(BaseApplication):  # type: ignore[misc]
             sweep_dead_scratch(app)
         except Exception:
             app.logger.exception("taking over the builds of dead processes failed")
+        warm_up(app)
         return app
+
+
+def warm_up(app: Flask) -> None:
+    """Compile every template and load both languages' catalogues in the worker before its
+    first request, so that the first people after a start or a deploy do not wait for them
+    (20 to 40 ms per page template, once per worker)."""
+    from flask_babel import force_locale, gettext
+
+    from merchant_portal.i18n import LANGUAGE_NAMES
+
+    environment = app.jinja_env
+    for name in environment.list_templates(extensions=("html", "txt")):
+        environment.get_template(name)
+    with app.test_request_context():
+        for locale in LANGUAGE_NAMES:
+            with force_locale(locale):
+                gettext("Inbox")
 
 
 def run(*, host: str, port: int, workers: int, threads: int) -> None:
