@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from appeals.db import READ_ONLY
 from appeals.models import EvidenceItem
 from evidence.pdfimage import PreparedImage, Rung, prepare_image
 from evidence.storage import BlobStore
@@ -101,21 +102,67 @@ def prepare_copies(
     done = 0
     for item_id in item_ids:
         item = session.get(EvidenceItem, item_id)
-        if item is None or item.fit_copies is not None:
-            continue
-        wanted = wanted_copies(item)
-        normalized = item.normalized_key
-        if not wanted:
-            if item.is_image and item.redacted_key is None:  # too small for any: none needed
-                _record(session, item, normalized, [])
-            continue
-        try:
-            copies = _make(store, wanted, workdir / f"item-{item_id}")
-        except Exception:
-            log.exception("fit copies of evidence %s could not be made", item_id)
-            continue
-        done += _record(session, item, normalized, copies)
+        plan = _plan(item)
+        copies = None if plan is None else _made(store, plan, item_id, workdir)
+        if item is not None and plan is not None and copies is not None:
+            done += _record(session, item_id, plan, copies)
+            session.expire(item, ["fit_copies"])
     return done
+
+
+def make_copies(
+    sessions: sessionmaker[Session], store: BlobStore, item_ids: Iterable[int], workdir: Path
+) -> int:
+    """`prepare_copies` in the background, each item's copies committed as they are made;
+    how many items got them.
+
+    The item is read in a transaction that takes no write lock (on SQLite a writing one
+    would keep every upload and form waiting while the copies encode, 100-150 ms an item),
+    and the copies are written in one short transaction after.
+    """
+    done = 0
+    for item_id in item_ids:
+        with sessions() as session:
+            session.connection(execution_options=READ_ONLY)
+            plan = _plan(session.get(EvidenceItem, item_id))
+        if plan is None:
+            continue
+        copies = _made(store, plan, item_id, workdir)
+        if copies is not None:
+            with sessions() as session:
+                done += _record(session, item_id, plan, copies)
+                session.commit()
+    return done
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one item needs: its copies, and the stored copy they are made for."""
+
+    wanted: list[Wanted]
+    normalized: str | None
+
+
+def _plan(item: EvidenceItem | None) -> _Plan | None:
+    """What to make for `item`: nothing at all (None) once it is gone or copied; no copy, to
+    be recorded as such, for a picture too small for any."""
+    if item is None or item.fit_copies is not None:
+        return None
+    wanted = wanted_copies(item)
+    if not wanted and not (item.is_image and item.redacted_key is None):
+        return None
+    return _Plan(wanted, item.normalized_key)
+
+
+def _made(
+    store: BlobStore, plan: _Plan, item_id: int, workdir: Path
+) -> list[dict[str, Any]] | None:
+    """The plan's copies, or None (logged) when one cannot be made."""
+    try:
+        return _make(store, plan.wanted, workdir / f"item-{item_id}") if plan.wanted else []
+    except Exception:
+        log.exception("fit copies of evidence %s could not be made", item_id)
+        return None
 
 
 def _make(store: BlobStore, wanted: list[Wanted], folder: Path) -> list[dict[str, Any]]:
@@ -141,17 +188,16 @@ def _encode(data: bytes, out: Path, copy: Wanted) -> PreparedImage:
     return prepare_image(io.BytesIO(data), len(data), out, Rung.exact(copy.side, copy.quality))
 
 
-def _record(
-    session: Session, item: EvidenceItem, normalized: str | None, copies: list[dict[str, Any]]
-) -> int:
-    """Write the copies only onto the row as it was when they were made (one statement, so
-    that a removal or redaction in the meantime wins)."""
+def _record(session: Session, item_id: int, plan: _Plan, copies: list[dict[str, Any]]) -> int:
+    """Write the copies only onto the row as it was when they were planned (one statement,
+    so that a removal or redaction in the meantime wins); 1 if copies were wanted and are
+    recorded, else 0 (a picture marked as needing none is not counted)."""
     found = session.execute(
         update(EvidenceItem)
-        .where(EvidenceItem.id == item.id, EvidenceItem.fit_copies.is_(None),
-               EvidenceItem.normalized_key == normalized, EvidenceItem.redacted_key.is_(None))
+        .where(EvidenceItem.id == item_id, EvidenceItem.fit_copies.is_(None),
+               EvidenceItem.normalized_key == plan.normalized,
+               EvidenceItem.redacted_key.is_(None))
         .values(fit_copies=copies)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
-    session.expire(item, ["fit_copies"])
-    return 1 if getattr(found, "rowcount", 0) == 1 else 0
+    return 1 if plan.wanted and getattr(found, "rowcount", 0) == 1 else 0

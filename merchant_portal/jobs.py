@@ -14,11 +14,12 @@ own so that a build never waits behind a reading: a second background thread, th
 task `read_evidence`, or inline. `PORTAL_READ_EVIDENCE=0` turns reading off.
 
 The smaller copies of new pictures that a bundle's fit is likely to take (appeals.fit_copies)
-are made the same way, on a third thread, the huey task `prepare_copies` or inline; on their
-own, whatever becomes of the reading. `PORTAL_PREPARE_COPIES=0` turns them off: a build then
-encodes what it needs. What a process left unread or without copies when it stopped is
-queued again by the next start (`resume_background`: a worker's start, or a web process's
-first request with the thread queue).
+are made the same way, on a third thread (at the lowest CPU priority: uploads come first),
+the huey task `prepare_copies` or inline; on their own, whatever becomes of the reading.
+`PORTAL_PREPARE_COPIES=0` turns them off: a build then encodes what it needs. What a
+process left unread or without copies when it stopped is queued again by the next start
+(`resume_background`: a worker's start, or a web process's first request with the thread
+queue).
 
 A build names the process that has it (queued in its threads, or running): every server
 and worker start, and `sweep-orphans`, take over at once the builds of a process that
@@ -29,9 +30,12 @@ five-minute stale timeout of `appeals.builds` remains for processes on other mac
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -145,6 +149,12 @@ def _dispatch(app: Flask, build_id: int) -> None:
 # The background lanes, each with its own thread in a web process (so that a build never
 # waits behind a reading) and its own huey task on the Redis queue.
 LANES = ("bundle", "reading", "copies")
+# The lanes nobody waits for, whose thread runs at the lowest CPU priority: fit copies
+# encode what a later build may take (100-150 ms of CPU a picture), and a merchant who
+# drops ten screenshots at once has the first ones' copies made while the next upload;
+# at the same priority they slowed each upload's decode (bench/intake.py: screenshot
+# 109-117 ms, 85-102 ms with the copies at nice 19).
+POLITE_LANES = frozenset({"copies"})
 
 
 def _run(
@@ -162,11 +172,22 @@ def _run(
         state = app.extensions["appeal_desk.jobs"]
         with state["lock"]:
             if state[lane] is None:
-                state[lane] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=lane)
+                state[lane] = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix=lane,
+                    initializer=_yield_cpu if lane in POLITE_LANES else None,
+                )  # fmt: skip
             future: Future[Any] = state[lane].submit(work)
         future.add_done_callback(_log_failure(lane, what))
     else:
         on_redis()
+
+
+def _yield_cpu() -> None:
+    """Lower this thread alone to the lowest CPU priority (Linux's nice is per thread; other
+    systems keep it as it is). It still has every cycle nobody else wants."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _queue(app: Flask) -> tuple[str, str]:
@@ -236,15 +257,10 @@ def copies_now(app: Flask, item_ids: list[int]) -> int:
         sessions = app.extensions["appeal_desk.sessions"]
         # Beside the reading's work, named for this process: swept at once if it dies.
         work = scratch.make_scratch_dir(found.data_dir / "reading-work", "copies")
-        done = 0
-        try:
-            for item_id in item_ids:  # one commit each: no write lock held while encoding
-                with sessions() as session:
-                    done += fit_copies.prepare_copies(session, found.store, [item_id], work)
-                    session.commit()
+        try:  # one commit an item, and no write lock held while encoding
+            return fit_copies.make_copies(sessions, found.store, item_ids, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return done
 
 
 def enqueue_copies(item_ids: list[int]) -> None:
