@@ -53,8 +53,8 @@ def copy_png_pixels(source: Path, target: Path) -> bool:
     its CRC; False (nothing written) for any other file, which is then re-encoded.
 
     Dropping the ancillary chunks removes what re-encoding removes (text, EXIF, XMP, ICC,
-    times) at a fraction of the cost: the pixels were decoded first (inspect_image), so
-    they are sound.
+    times) at a fraction of the cost. The copy is kept only once the pixels are decoded
+    (inspect_image), so they are sound; it may be made while they are.
     """
     data = source.read_bytes()
     if not data.startswith(_PNG):
@@ -65,7 +65,9 @@ def copy_png_pixels(source: Path, target: Path) -> bool:
         length = int.from_bytes(data[position : position + 4], "big")
         kind, end = data[position + 4 : position + 8], position + 12 + length
         body = data[position + 8 : end - 4]
-        if end > len(data) or zlib.crc32(kind + body) != int.from_bytes(data[end - 4 : end], "big"):
+        if end > len(data) or zlib.crc32(body, zlib.crc32(kind)) != int.from_bytes(
+            data[end - 4 : end], "big"
+        ):
             return False
         if kind == b"IEND":
             break
@@ -79,14 +81,31 @@ def copy_png_pixels(source: Path, target: Path) -> bool:
     width, height = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big")
     if header[8:] != b"\x08\x02\x00\x00\x00":  # 8 bits, RGB, deflate, no interlace
         return False
-    stream, rows = b"".join(chunks[b"IDAT"]), height * (1 + 3 * width)
-    inflater = zlib.decompressobj()
-    pixels = inflater.decompress(stream, rows + 1)
-    if len(pixels) != rows or not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+    stream = b"".join(chunks[b"IDAT"])
+    if not _inflates_to(stream, height * (1 + 3 * width)):
         return False
     with target.open("wb") as written:
         written.write(_PNG)
         for kind, body in ((b"IHDR", header), (b"IDAT", stream), (b"IEND", b"")):
             written.write(len(body).to_bytes(4, "big") + kind + body)
-            written.write(zlib.crc32(kind + body).to_bytes(4, "big"))
+            written.write(zlib.crc32(body, zlib.crc32(kind)).to_bytes(4, "big"))
     return True
+
+
+# The rows are inflated a slice at a time and only counted: the whole of them (8 MB for a
+# phone screenshot, twice over while zlib's output is joined) would be fresh memory, which
+# a forked child pays for page by page.
+_SLICE = 256 * 1024
+
+
+def _inflates_to(stream: bytes, rows: int) -> bool:
+    """Whether `stream` is one zlib stream of exactly `rows` bytes, with nothing after it."""
+    inflater = zlib.decompressobj()
+    produced, pending = 0, stream
+    while not inflater.eof:
+        out = inflater.decompress(pending, _SLICE)
+        produced += len(out)
+        if produced > rows or (not out and not pending):  # too long, or cut short
+            return False
+        pending = inflater.unconsumed_tail
+    return produced == rows and not inflater.unused_data
