@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from appeals import priority
 from appeals.errors import N_, InvalidInput
+
+T = TypeVar("T")
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -17,6 +26,9 @@ _PROFILES = {
 }
 _hasher = PasswordHasher.from_parameters(_PROFILES["default"])
 _dummy_hash: str | None = None
+# Hashing threads of this process, made on first use (and again in a forked child).
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
 
 
 def use_profile(name: str) -> None:
@@ -36,17 +48,45 @@ def check_policy(password: str, *, email: str = "", field: str = "password") -> 
         raise InvalidInput(N_("The password must not be your email address."), field=field)
 
 
+def politely(work: Callable[[], T]) -> T:
+    """Run `work` on one of this process's hashing threads, below the priority of pages.
+
+    A burst of sign-ins (a shift starting) ran argon2 beside the pages at the same
+    priority: eight at once kept both cores busy for about a second, and every page served
+    meanwhile took 5-10 times as long. Lowered, the hashes take the cycles the pages leave
+    and a sign-in under load waits a little longer instead. One thread per `parallelism`
+    cores, since each hash already spreads over that many lanes.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            lanes = max(1, (os.cpu_count() or 1) // _hasher.parallelism)
+            executor = ThreadPoolExecutor(
+                max_workers=lanes, thread_name_prefix="hashing",
+                initializer=priority.lower_this_thread, initargs=(priority.HASHING,),
+            )  # fmt: skip
+            _pool = (os.getpid(), executor)
+        executor = _pool[1]
+    return executor.submit(work).result()
+
+
 def hash_password(password: str) -> str:
     """Hash a password with the current profile."""
-    return _hasher.hash(password)
+    hasher = _hasher
+    return politely(lambda: hasher.hash(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Check a password against its hash without raising."""
-    try:
-        return bool(_hasher.verify(password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
+    hasher = _hasher
+
+    def verify() -> bool:
+        try:
+            return bool(hasher.verify(password_hash, password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return politely(verify)
 
 
 def needs_rehash(password_hash: str) -> bool:

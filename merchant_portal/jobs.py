@@ -30,12 +30,9 @@ five-minute stale timeout of `appeals.builds` remains for processes on other mac
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
 import shutil
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,7 +41,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from appeals import builds, fit_copies, reading
+from appeals import builds, fit_copies, priority, reading
 from appeals.models import BuildState
 from evidence import scratch
 from merchant_portal.context import context
@@ -174,20 +171,13 @@ def _run(
             if state[lane] is None:
                 state[lane] = ThreadPoolExecutor(
                     max_workers=1, thread_name_prefix=lane,
-                    initializer=_yield_cpu if lane in POLITE_LANES else None,
+                    initializer=priority.lower_this_thread if lane in POLITE_LANES else None,
+                    initargs=(priority.IDLE,) if lane in POLITE_LANES else (),
                 )  # fmt: skip
             future: Future[Any] = state[lane].submit(work)
         future.add_done_callback(_log_failure(lane, what))
     else:
         on_redis()
-
-
-def _yield_cpu() -> None:
-    """Lower this thread alone to the lowest CPU priority (Linux's nice is per thread; other
-    systems keep it as it is). It still has every cycle nobody else wants."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _queue(app: Flask) -> tuple[str, str]:
