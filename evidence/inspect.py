@@ -126,12 +126,26 @@ class _ForkServers:
 
     def _take(self) -> subprocess.Popen[str]:
         with self._lock:
-            if self._pid != os.getpid():  # forked (a pre-forking server): not our pipes
-                self._idle, self._pid = [], os.getpid()
+            self._forget_if_forked()
             while self._idle:
                 server = self._idle.pop()
                 if server.poll() is None:
                     return server
+        return self._start()
+
+    def prestart(self) -> None:
+        """Have one server ready, unless one is."""
+        with self._lock:
+            self._forget_if_forked()
+            if not any(server.poll() is None for server in self._idle):
+                self._idle.append(self._start())
+
+    def _forget_if_forked(self) -> None:
+        if self._pid != os.getpid():  # forked (a pre-forking server): not our pipes
+            self._idle, self._pid = [], os.getpid()
+
+    @staticmethod
+    def _start() -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "evidence.sandbox", "--fork-server"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -164,6 +178,12 @@ _LARGE_PAGES = "glibc.malloc.hugetlb=1"
 
 _forks = _ForkServers()
 atexit.register(_forks.close)
+
+
+def start_sandbox() -> None:
+    """Start a sandbox parent now, ahead of the first upload (a server worker's warm-up), so
+    that its Python start and Pillow's import are not the first uploader's wait."""
+    _forks.prestart()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
+from PIL import Image
 
 
 def test_a_worker_starts_with_every_page_compiled(app: Flask) -> None:
@@ -18,3 +21,22 @@ def test_a_worker_starts_with_every_page_compiled(app: Flask) -> None:
 
     cached = {name for (_loader, name) in environment.cache}
     assert cached >= set(pages)
+
+
+def test_a_worker_starts_with_an_upload_sandbox_that_the_first_upload_takes(
+    app: Flask, tmp_path: Path
+) -> None:
+    from evidence import inspect as sandboxes
+    from merchant_portal.server import warm_up
+
+    sandboxes._forks.close()  # none left over from earlier tests
+    warm_up(app)
+    ready = [server.pid for server in sandboxes._forks._idle if server.poll() is None]
+    assert len(ready) == 1
+
+    picture = tmp_path / "receipt.png"
+    Image.new("RGB", (40, 30), "white").save(picture)
+    found = sandboxes.inspect(picture, "image/png", tmp_path / "out", sandboxes.InspectLimits())
+
+    assert found.width == 40
+    assert [server.pid for server in sandboxes._forks._idle] == ready  # the same one, kept
