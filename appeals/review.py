@@ -68,10 +68,12 @@ def queue_query(
     shop_id: int | None = None,
     clock: str | None = None,
     mine: bool = False,
+    unclaimed: bool = False,
     search: str = "",
     now: datetime | None = None,
 ) -> Select[Appeal]:
-    """Appeals waiting on the platform, soonest due first (second instances for seniors)."""
+    """Appeals waiting on the platform, soonest due first (second instances for seniors);
+    `unclaimed`: only those no reviewer has taken yet."""
     require(actor, Permission.REVIEW_QUEUE_READ)
     now = now or utcnow()
     states = [S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED]
@@ -84,6 +86,8 @@ def queue_query(
         query = query.where(Appeal.shop_id == shop_id)
     if mine:
         query = query.where(Appeal.reviewer_id == getattr(actor, "id", None))
+    if unclaimed:
+        query = query.where(Appeal.reviewer_id.is_(None))
     if term := search_term(search):
         # Checked on the open appeals only (the queue's hundreds), each by its complaint's key.
         number = select(Complaint.id).where(

@@ -266,7 +266,9 @@ class Reviewer(PortalUser):
     def claim_one(self) -> int | None:
         """Claim an appeal nobody has, from the top of the queue; None if another won it."""
         seeded = PLAN.get("seeded_appeals_below", 0)  # the queue's seeded tail is not ours
-        queue = self.page("/review/", "/review/")
+        # Those nobody has claimed yet: the top of the whole queue soon fills with appeals
+        # an earlier run's reviewers claimed and left.
+        queue = self.page("/review/?unclaimed=1", "/review/")
         ids = [int(i) for i in CLAIMABLE.findall(queue) if int(i) >= seeded]
         if not ids:
             return None

@@ -61,7 +61,7 @@ def queue() -> ResponseReturnValue:
         page=args.get("page", 1, type=int) or 1, per_page=current_app.config["PAGE_SIZE"],
         category=MaliciousCategory(category) if category in CATEGORY_VALUES else None,
         shop_id=shop_id, clock=clock, mine=args.get("mine") == "1",
-        search=args.get("q", "")[:100],
+        unclaimed=args.get("unclaimed") == "1", search=args.get("q", "")[:100],
     )  # fmt: skip
     query = {k: v for k, v in args.items() if k != "page" and v}
     return render_template(

@@ -572,3 +572,48 @@ def test_a_long_queue_is_paged_soonest_due_first_with_its_total(app: Flask, worl
     last = reviewer.get("/review/", query_string={"shop": world.shop_a.id, "page": 3})
     html = last.get_data(as_text=True)
     assert "AP-Q-0" in html and "AP-Q-4" not in html and f"shop={world.shop_a.id}" in html
+
+
+def test_a_reviewer_picking_new_work_can_list_only_what_nobody_has_claimed(
+    app: Flask, world: World
+) -> None:
+    from appeals import complaints
+    from appeals.clock import utcnow
+    from appeals.models import AppealState, ComplaintChannel, ComplaintType, MaliciousCategory
+    from merchant_portal.database import db
+
+    app.config["PAGE_SIZE"] = 2
+    with app.app_context():
+        session = db()
+        now = utcnow()
+        for index, taken in enumerate([True, False, True, False, False]):
+            complaint = complaints.record_complaint(
+                session, world.shop_a, external_id=f"CP-U-{index}", type=ComplaintType.OTHER,
+                channel=ComplaintChannel.HOTLINE, description="x", buyer_ref=f"buyer-u{index}",
+                received_at=now - timedelta(days=1), policy=DEFAULT_POLICIES.deadlines,
+            )  # fmt: skip
+            appeal = Appeal(
+                shop_id=world.shop_a.id, complaint_id=complaint.id, number=f"AP-U-{index}",
+                state=AppealState.IN_REVIEW if taken else AppealState.SUBMITTED,
+                reviewer_id=world.users["senior"].id if taken else None,
+                category=MaliciousCategory.OTHER, statement="s", remedies=[], submission_count=1,
+                submitted_at=now, state_changed_at=now, extra={},
+                review_due_at=now + timedelta(days=index + 1),
+            )  # fmt: skip
+            appeal.versions.append(
+                AppealVersion(number=1, content={}, content_sha256="0" * 64, submitted_at=now)
+            )
+            session.add(appeal)
+        session.commit()
+    reviewer = client_of(app, world, "reviewer")
+    every = reviewer.get("/review/", query_string={"shop": world.shop_a.id}).get_data(as_text=True)
+    assert "5 appeals waiting" in every and "AP-U-0" in every  # soonest due, though taken
+
+    filters = {"shop": world.shop_a.id, "unclaimed": "1"}
+    first = reviewer.get("/review/", query_string=filters).get_data(as_text=True)
+    assert "3 appeals waiting" in first and "Page 1 of 2" in first
+    assert "AP-U-1" in first and "AP-U-3" in first
+    assert "AP-U-0" not in first and "AP-U-2" not in first
+    assert 'name="unclaimed" value="1" checked' in first and "unclaimed=1" in first  # kept
+    rest = reviewer.get("/review/", query_string={**filters, "page": 2}).get_data(as_text=True)
+    assert "AP-U-4" in rest and "AP-U-2" not in rest
