@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,7 +11,6 @@ from babel.lists import format_list
 from flask import Flask, request, session
 from flask_babel import (
     force_locale,
-    format_datetime,
     format_timedelta,
     get_locale,
     get_timezone,
@@ -310,7 +309,10 @@ def when(value: datetime | str | None, now: datetime | None = None) -> str:
             return value
     if value is None:
         return "—"
-    absolute = format_datetime(value, "yyyy-MM-dd HH:mm")
+    # Digits only, the same in both languages: strftime in the viewer's zone is the
+    # pattern Babel would format, at a quarter of the cost (a list page shows 50).
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    absolute = aware.astimezone(get_timezone()).strftime("%Y-%m-%d %H:%M")
     relative = format_timedelta(value - (now or utcnow()), threshold=1.1, add_direction=True)
     return f"{absolute} ({relative})"
 
@@ -340,11 +342,15 @@ VOCABULARY: list[tuple[type[StrEnum], Mapping[Any, Any]]] = [
 ]
 
 
+_OWN_TABLE: dict[type, Mapping[Any, Any]] = dict(VOCABULARY)
+
+
 def label(value: object) -> str:
     """The translated label of a value of one of the vocabularies (its own enum first)."""
-    tables = [table for enum, table in VOCABULARY if isinstance(value, enum)]
-    tables += [table for _enum, table in VOCABULARY]
-    for table in tables:
+    own = _OWN_TABLE.get(type(value))
+    if own is not None and value in own:
+        return str(own[value])
+    for _enum, table in VOCABULARY:
         if value in table:
             return str(table[value])
     return str(value)
