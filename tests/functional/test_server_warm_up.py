@@ -40,3 +40,19 @@ def test_a_worker_starts_with_an_upload_sandbox_that_the_first_upload_takes(
 
     assert found.width == 40
     assert [server.pid for server in sandboxes._forks._idle] == ready  # the same one, kept
+
+
+def test_a_worker_sets_what_its_start_made_aside_from_the_garbage_collector(app: Flask) -> None:
+    # A full collection walked every object the start made, inside some request.
+    import gc
+
+    from merchant_portal.server import warm_up
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        warm_up(app)
+        assert gc.get_freeze_count() > 50_000  # the app, its templates and its libraries
+        assert len(gc.get_objects()) < gc.get_freeze_count() / 10
+    finally:
+        gc.unfreeze()
