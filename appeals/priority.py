@@ -9,6 +9,9 @@ import threading
 
 # Sign-ins: argon2 takes about 0.25 s of CPU over four lanes; pages take 20-40 ms.
 HASHING = 10
+# The Redis worker (bundle builds, readings, copies): a reviewer polls for a bundle while
+# it is built (0.3-0.4 s of CPU), and every page of a web process beside it waited.
+BACKGROUND = 5
 # Background lanes nobody waits for (fit copies): every cycle nobody else wants.
 IDLE = 19
 

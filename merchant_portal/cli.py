@@ -465,8 +465,13 @@ def worker(workers: int) -> None:
             "The worker reads the Redis queue: set PORTAL_REDIS_URL (builds otherwise run "
             "inside the web process)."
         )
-    click.echo(f"Building bundles from {app.config['REDIS_URL']} with {workers} worker(s).")
+    from appeals import priority
     from merchant_portal.notifications import Ticker
+
+    # Builds, readings and copies give way to the pages of a web process on the same
+    # machine; the threads and children started from here on inherit it.
+    priority.lower_this_thread(priority.BACKGROUND)
+    click.echo(f"Building bundles from {app.config['REDIS_URL']} with {workers} worker(s).")
 
     Ticker(app).start()  # windows, reminders and the email outbox, every minute
     consumer = jobs.serve_worker(app, workers)
