@@ -227,9 +227,18 @@ def run_locust(plan: dict[str, Any], hosts: list[str], args: argparse.Namespace,
     }
 
 
-def pools(plan: dict[str, Any], run: int, runs: int) -> dict[str, Any]:
-    """The plan with each merchant's share of fresh complaints for this run only."""
-    merchants = [{**m, "complaints": m["pool"][run::runs]} for m in plan["merchants"]]
+def pools(
+    plan: dict[str, Any], run: int, runs: int, earlier: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The plan with each merchant's share of fresh complaints for this run only, and the
+    appeals it submitted in the `earlier` runs (their acknowledgements), which reviewers
+    may still ask about."""
+    submitted: dict[str, list[int]] = {}
+    for acks in earlier:
+        for entry in acks["submissions"]:
+            submitted.setdefault(entry["merchant"], []).append(entry["appeal_id"])
+    merchants = [{**m, "complaints": m["pool"][run::runs], "submitted": submitted.get(m["email"], [])}
+                 for m in plan["merchants"]]  # fmt: skip
     return {**plan, "merchants": merchants}
 
 
@@ -452,10 +461,15 @@ def main() -> None:
     pool = 3 * math.ceil(args.seconds / 1.5) * len(runs)
     plan = seed(engine, merchants, reviewers, args.complaints, pool)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="appeal-load-"))
-    results, throughput = [], []
+    results: list[dict[str, Any]] = []
+    throughput: list[float] = []
     for index, (title, targets, kill) in enumerate(runs):
         result = run_locust(
-            pools(plan, index, len(runs)), targets, args, folder / f"run{index}", kill
+            pools(plan, index, len(runs), [r["acks"] for r in results]),
+            targets,
+            args,
+            folder / f"run{index}",
+            kill,
         )
         results.append(result)
         throughput.append(show(f"{title}: {args.users} users for {args.seconds} s", result))

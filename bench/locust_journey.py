@@ -148,7 +148,8 @@ class Merchant(PortalUser):
     def on_start(self) -> None:
         self.account = next(_merchants)
         self.pool = list(self.account["complaints"])
-        self.submitted: list[int] = []
+        # What this account submitted in earlier runs: a reviewer may ask about it now.
+        self.submitted: list[int] = list(self.account.get("submitted", []))
         super().on_start()
 
     @task
@@ -196,7 +197,11 @@ class Merchant(PortalUser):
         if submitted.status_code == 200 and submitted.json()["state"] == "submitted":
             ack(
                 "submissions",
-                {"appeal_id": appeal, "sha256": submitted.json()["versions"][-1]["content_sha256"]},
+                {
+                    "appeal_id": appeal,
+                    "merchant": self.account["email"],
+                    "sha256": submitted.json()["versions"][-1]["content_sha256"],
+                },
             )
             self.submitted.append(appeal)
 
