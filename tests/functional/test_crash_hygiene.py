@@ -521,13 +521,13 @@ def test_a_queued_build_no_process_holds_is_taken_by_one_of_two_workers_at_their
         try:
             wait_for(lambda: get_state(site, build_id) != "queued", 60, "the takeover")
             taken_over = time.monotonic() - started
-            # Builds give way to the pages of web processes on the same machine.
-            ours = os.getpriority(os.PRIO_PROCESS, 0)
-            assert [os.getpriority(os.PRIO_PROCESS, w.pid) for w in workers] == [
-                min(19, ours + 5)
-            ] * 2
             wait_for(lambda: get_state(site, build_id) == "ready", 180, "the taken-over build")
             finished = time.monotonic() - started
+            # Builds give way to the pages of web processes on the same machine (each
+            # worker lowers itself once it has started, the slower one a little later).
+            lowered = [min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)] * 2
+            wait_for(lambda: [os.getpriority(os.PRIO_PROCESS, w.pid) for w in workers] == lowered,
+                     60, "both workers at nice +5")  # fmt: skip
         finally:
             for worker in workers:
                 kill(worker)
