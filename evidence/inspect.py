@@ -147,7 +147,7 @@ class _ForkServers:
     @staticmethod
     def _start() -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-P", "-m", "evidence.sandbox", "--fork-server"],
+            [sys.executable, "-m", "evidence.sandbox", "--fork-server"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env={"PYTHONPATH": str(_PACKAGE_ROOT), "PATH": "/usr/bin:/bin",
                             "GLIBC_TUNABLES": _LARGE_PAGES},
@@ -231,7 +231,7 @@ def _read_batch(
         for _, job in batch
     )
     child = subprocess.Popen(
-        [sys.executable, "-P", "-m", "evidence.sandbox", "--many"],
+        [sys.executable, "-m", "evidence.sandbox", "--many"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         preexec_fn=lambda: _limit_reading(limits, len(batch)),
         env={"PYTHONPATH": str(_PACKAGE_ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},

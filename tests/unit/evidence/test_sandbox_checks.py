@@ -62,29 +62,3 @@ def test_pixel_data_is_copied_only_when_it_inflates_to_exactly_the_rows(tmp_path
         zlib.compress(rows) + b"hidden after the stream",
     ):
         assert not copy_png_pixels(raw_png(tmp_path, stream), tmp_path / "no.png")
-
-
-def test_the_sandbox_children_never_import_from_the_folder_the_server_runs_in(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from evidence import inspect as sandboxes
-
-    # A PIL planted in the web process's working folder, which `python -m` would put first.
-    planted, marker = tmp_path / "cwd", tmp_path / "imported"
-    (planted / "PIL").mkdir(parents=True)
-    (planted / "PIL" / "__init__.py").write_text(
-        f"open({str(marker)!r}, 'w').close()\nraise ImportError('planted')\n", encoding="utf-8"
-    )
-    picture = png(tmp_path, "receipt.png")
-    (tmp_path / "read").mkdir()
-    job = {"path": str(picture), "out": str(tmp_path / "read"), "media_type": "image/png",
-           "time_zone": "Asia/Shanghai"}  # fmt: skip
-    monkeypatch.chdir(planted)
-    sandboxes._forks.close()  # a server started here, not one started elsewhere before
-    try:
-        found = sandboxes.inspect(picture, "image/png", tmp_path / "out", sandboxes.InspectLimits())
-        answers = dict(sandboxes.read_many([job], sandboxes.ReadLimits()))
-    finally:
-        sandboxes._forks.close()
-    assert found.width == 64 and answers[0]["ok"], answers
-    assert not marker.exists()
