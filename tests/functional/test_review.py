@@ -538,33 +538,50 @@ def test_every_page_of_a_case_says_what_happens_next_and_warns_when_the_deadline
     assert "next-step-alert" in banner and "The appeal deadline passed" in banner
 
 
-def test_a_long_queue_is_paged_soonest_due_first_with_its_total(app: Flask, world: World) -> None:
+def queue_appeals(
+    app: Flask,
+    world: World,
+    prefix: str,
+    due_in_days: list[int],
+    taken_by: str | None = None,
+    taken: list[bool] | None = None,
+) -> None:
+    """Submitted appeals AP-{prefix}-0, -1, … of shop A, due in `due_in_days`; those marked
+    in `taken` are in review with the `taken_by` user."""
     from appeals import complaints
     from appeals.clock import utcnow
     from appeals.models import AppealState, ComplaintChannel, ComplaintType, MaliciousCategory
     from merchant_portal.database import db
 
-    app.config["PAGE_SIZE"] = 2
     with app.app_context():
         session = db()
         now = utcnow()
-        for index in range(5):
+        for index, days in enumerate(due_in_days):
+            mine = bool(taken and taken[index])
             complaint = complaints.record_complaint(
-                session, world.shop_a, external_id=f"CP-Q-{index}", type=ComplaintType.OTHER,
-                channel=ComplaintChannel.HOTLINE, description="x", buyer_ref=f"buyer-q{index}",
-                received_at=now - timedelta(days=1), policy=DEFAULT_POLICIES.deadlines,
+                session, world.shop_a, external_id=f"CP-{prefix}-{index}",
+                type=ComplaintType.OTHER, channel=ComplaintChannel.HOTLINE, description="x",
+                buyer_ref=f"buyer-{prefix}{index}", received_at=now - timedelta(days=1),
+                policy=DEFAULT_POLICIES.deadlines,
             )  # fmt: skip
             appeal = Appeal(
-                shop_id=world.shop_a.id, complaint_id=complaint.id, number=f"AP-Q-{index}",
-                state=AppealState.SUBMITTED, category=MaliciousCategory.OTHER, statement="s",
-                remedies=[], submission_count=1, submitted_at=now, state_changed_at=now,
-                review_due_at=now + timedelta(days=5 - index), extra={},
+                shop_id=world.shop_a.id, complaint_id=complaint.id, number=f"AP-{prefix}-{index}",
+                state=AppealState.IN_REVIEW if mine else AppealState.SUBMITTED,
+                reviewer_id=world.users[taken_by].id if mine and taken_by else None,
+                category=MaliciousCategory.OTHER, statement="s", remedies=[], submission_count=1,
+                submitted_at=now, state_changed_at=now, extra={},
+                review_due_at=now + timedelta(days=days),
             )  # fmt: skip
             appeal.versions.append(
                 AppealVersion(number=1, content={}, content_sha256="0" * 64, submitted_at=now)
             )
             session.add(appeal)
         session.commit()
+
+
+def test_a_long_queue_is_paged_soonest_due_first_with_its_total(app: Flask, world: World) -> None:
+    app.config["PAGE_SIZE"] = 2
+    queue_appeals(app, world, "Q", [5, 4, 3, 2, 1])
     reviewer = client_of(app, world, "reviewer")
     first = reviewer.get("/review/", query_string={"shop": world.shop_a.id}).get_data(as_text=True)
     assert "5 appeals waiting" in first and "Page 1 of 3" in first
@@ -577,34 +594,9 @@ def test_a_long_queue_is_paged_soonest_due_first_with_its_total(app: Flask, worl
 def test_a_reviewer_picking_new_work_can_list_only_what_nobody_has_claimed(
     app: Flask, world: World
 ) -> None:
-    from appeals import complaints
-    from appeals.clock import utcnow
-    from appeals.models import AppealState, ComplaintChannel, ComplaintType, MaliciousCategory
-    from merchant_portal.database import db
-
     app.config["PAGE_SIZE"] = 2
-    with app.app_context():
-        session = db()
-        now = utcnow()
-        for index, taken in enumerate([True, False, True, False, False]):
-            complaint = complaints.record_complaint(
-                session, world.shop_a, external_id=f"CP-U-{index}", type=ComplaintType.OTHER,
-                channel=ComplaintChannel.HOTLINE, description="x", buyer_ref=f"buyer-u{index}",
-                received_at=now - timedelta(days=1), policy=DEFAULT_POLICIES.deadlines,
-            )  # fmt: skip
-            appeal = Appeal(
-                shop_id=world.shop_a.id, complaint_id=complaint.id, number=f"AP-U-{index}",
-                state=AppealState.IN_REVIEW if taken else AppealState.SUBMITTED,
-                reviewer_id=world.users["senior"].id if taken else None,
-                category=MaliciousCategory.OTHER, statement="s", remedies=[], submission_count=1,
-                submitted_at=now, state_changed_at=now, extra={},
-                review_due_at=now + timedelta(days=index + 1),
-            )  # fmt: skip
-            appeal.versions.append(
-                AppealVersion(number=1, content={}, content_sha256="0" * 64, submitted_at=now)
-            )
-            session.add(appeal)
-        session.commit()
+    queue_appeals(app, world, "U", [1, 2, 3, 4, 5], taken_by="senior",
+                  taken=[True, False, True, False, False])  # fmt: skip
     reviewer = client_of(app, world, "reviewer")
     every = reviewer.get("/review/", query_string={"shop": world.shop_a.id}).get_data(as_text=True)
     assert "5 appeals waiting" in every and "AP-U-0" in every  # soonest due, though taken
